@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: MIT
+# Keel kernel for x86_64, built with clang and lld.
+set(KEEL_TC_ARCH x86_64)
+set(KEEL_TC_COMPILER clang)
+set(KEEL_TC_PREFIX "")
+set(KEEL_TC_TRIPLE x86_64-unknown-none-elf)
+include(${CMAKE_CURRENT_LIST_DIR}/KeelCross.cmake)
