@@ -77,6 +77,39 @@ struct boot_framebuffer {
     uint32_t width, height, pitch, bpp;
 };
 
+/* How PSCI calls are made on AArch64 (the device tree's /psci "method"). */
+enum boot_psci_method {
+    BOOT_PSCI_NONE = 0,
+    BOOT_PSCI_HVC,
+    BOOT_PSCI_SMC,
+};
+
+/* A 32-bit register that powers the machine off (RISC-V virt: the sifive,test device). */
+struct boot_poweroff {
+    uint64_t base;   /* physical; 0 when there is none */
+    uint32_t offset; /* write `value` (32 bits) at base + offset */
+    uint32_t value;  /* 0x5555 = pass on the QEMU test device */
+};
+
+#define BOOT_MAX_NUMA_RANGES 32
+
+/* A physical range and the NUMA node it belongs to (ACPI SRAT memory affinity). */
+struct boot_numa_range {
+    uint64_t base;
+    uint64_t size;
+    uint32_t node;
+    uint32_t pad;
+};
+
+/* NUMA topology. Node numbers are dense (0..node_count-1); domain[] maps them back. */
+struct boot_numa {
+    uint32_t node_count;                  /* 0: no NUMA information (all node 0) */
+    uint32_t range_count;                 /* entries used in range[] */
+    uint32_t domain[BOOT_MAX_NUMA_NODES]; /* firmware id: ACPI proximity domain / DT id */
+    struct boot_numa_range range[BOOT_MAX_NUMA_RANGES];
+    uint8_t distance[BOOT_MAX_NUMA_NODES][BOOT_MAX_NUMA_NODES]; /* SLIT; 0 = unknown */
+};
+
 struct boot_info {
     /* Physical memory map, normalised: sorted, no overlaps, neighbours of a type merged. */
     struct mem_region mem[BOOT_MAX_MEM_REGIONS];
@@ -103,6 +136,12 @@ struct boot_info {
     paddr_t kernel_phys_base; /* where the kernel image was loaded */
     uint64_t kernel_size;     /* image + bss + boot page tables */
     const char *firmware;     /* "UEFI", "U-Boot", "OpenSBI": what handed over */
+
+    /* Filled by the FDT / ACPI parsers (src/boot/); zero when the firmware has none. */
+    uint32_t cpu_dropped;          /* CPUs beyond BOOT_MAX_CPUS; > 0 is reported at boot */
+    uint32_t psci_method;          /* enum boot_psci_method */
+    struct boot_poweroff poweroff; /* RISC-V virt test device; base 0 when absent */
+    struct boot_numa numa;
 };
 
 /* The portable kernel entry point; the same on every arch. Never returns. */
