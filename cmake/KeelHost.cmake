@@ -8,7 +8,12 @@ find_package(Threads REQUIRED)
 set(KEEL_HOST_INCLUDES
     ${KEEL_ROOT}/include
     ${KEEL_ROOT}/tests/host/fake_hal/include)
+# The fake HAL plus the kernel's own console/printf/panic/command-line code, which every
+# portable file may use; tests must not list these again.
 file(GLOB KEEL_FAKE_HAL_SOURCES CONFIGURE_DEPENDS ${KEEL_ROOT}/tests/host/fake_hal/*.c)
+list(APPEND KEEL_FAKE_HAL_SOURCES
+    ${KEEL_SRC}/lib/console.c ${KEEL_SRC}/lib/kprintf.c ${KEEL_SRC}/lib/panic.c
+    ${KEEL_SRC}/lib/ksyms.c ${KEEL_SRC}/lib/strlcpy.c ${KEEL_SRC}/lib/cmdline.c)
 set(KEEL_HOST_FLAGS -O2 -g -fno-omit-frame-pointer -fno-strict-aliasing)
 set(KEEL_SANITIZER_FLAGS_asan -fsanitize=address -fno-sanitize-recover=all)
 set(KEEL_SANITIZER_FLAGS_ubsan -fsanitize=undefined -fno-sanitize-recover=all)

@@ -136,6 +136,7 @@ struct boot_info {
     paddr_t kernel_phys_base; /* where the kernel image was loaded */
     uint64_t kernel_size;     /* image + bss + boot page tables */
     const char *firmware;     /* "UEFI", "U-Boot", "OpenSBI": what handed over */
+    uint64_t entry_cycles;    /* arch_cycle_counter() at the first kernel instruction */
 
     /* Filled by the FDT / ACPI parsers (src/boot/); zero when the firmware has none. */
     uint32_t cpu_dropped;          /* CPUs beyond BOOT_MAX_CPUS; > 0 is reported at boot */

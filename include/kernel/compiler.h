@@ -6,17 +6,37 @@
 #ifndef KERNEL_COMPILER_H
 #define KERNEL_COMPILER_H
 
-#define __unused            __attribute__((unused))
-#define __must_check        __attribute__((warn_unused_result))
-#define __noreturn          __attribute__((noreturn))
-#define __packed            __attribute__((packed))
-#define __aligned(x)        __attribute__((aligned(x)))
-#define __section(s)        __attribute__((section(s)))
+/* Host C libraries define some of these names too; theirs mean the same. */
+
+#ifndef __unused
+#define __unused __attribute__((unused))
+#endif
+#ifndef __must_check
+#define __must_check __attribute__((warn_unused_result))
+#endif
+#ifndef __noreturn
+#define __noreturn __attribute__((noreturn))
+#endif
+#ifndef __packed
+#define __packed __attribute__((packed))
+#endif
+#ifndef __aligned
+#define __aligned(x) __attribute__((aligned(x)))
+#endif
+#ifndef __section
+#define __section(s) __attribute__((section(s)))
+#endif
+#ifndef __printf_like
 #define __printf_like(f, a) __attribute__((format(printf, f, a)))
-#define __always_inline     inline __attribute__((always_inline))
-#define __noinline          __attribute__((noinline))
-#define likely(x)           __builtin_expect(!!(x), 1)
-#define unlikely(x)         __builtin_expect(!!(x), 0)
+#endif
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+#ifndef __noinline
+#define __noinline __attribute__((noinline))
+#endif
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
 
 #define ARRAY_SIZE(a)         (sizeof(a) / sizeof((a)[0]))
 #define STATIC_ASSERT(c, msg) _Static_assert(c, msg)

@@ -14,44 +14,39 @@ typedef struct {
     uint32_t owner; /* ticket now holding the lock */
 } spinlock_t;
 
-#define SPINLOCK_INIT {0, 0}
+#define SPINLOCK_INIT                                                                              \
+    { 0, 0 }
 
-static inline void spinlock_init(spinlock_t *lock)
-{
+static inline void spinlock_init(spinlock_t *lock) {
     __atomic_store_n(&lock->next, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
 }
 
-static inline void spin_lock(spinlock_t *lock)
-{
+static inline void spin_lock(spinlock_t *lock) {
     uint32_t ticket = __atomic_fetch_add(&lock->next, 1, __ATOMIC_RELAXED);
     while (__atomic_load_n(&lock->owner, __ATOMIC_ACQUIRE) != ticket) {
         arch_cpu_relax();
     }
 }
 
-static inline bool spin_trylock(spinlock_t *lock)
-{
+static inline bool spin_trylock(spinlock_t *lock) {
     uint32_t owner = __atomic_load_n(&lock->owner, __ATOMIC_RELAXED);
     uint32_t expected = owner;
-    return __atomic_compare_exchange_n(&lock->next, &expected, owner + 1, false,
-                                       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+    return __atomic_compare_exchange_n(&lock->next, &expected, owner + 1, false, __ATOMIC_ACQUIRE,
+                                       __ATOMIC_RELAXED);
 }
 
-static inline void spin_unlock(spinlock_t *lock)
-{
+static inline void spin_unlock(spinlock_t *lock) {
     uint32_t owner = __atomic_load_n(&lock->owner, __ATOMIC_RELAXED);
     __atomic_store_n(&lock->owner, owner + 1, __ATOMIC_RELEASE);
 }
 
-static inline void spin_lock_irqsave(spinlock_t *lock, unsigned long *flags)
-{
+static inline void spin_lock_irqsave(spinlock_t *lock, unsigned long *flags) {
     *flags = arch_irq_save();
     spin_lock(lock);
 }
 
-static inline void spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags)
-{
+static inline void spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags) {
     spin_unlock(lock);
     arch_irq_restore(flags);
 }

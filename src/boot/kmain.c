@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kmain: the portable kernel entry, the same on every arch. It brings up the console
+ * the boot info names, prints the banner and the memory map, then does what the
+ * command line asks: "ktest" runs the self tests, "selftest=fault" makes a bad access
+ * on purpose (proves the trap path), "poweroff" powers off with success.
+ */
+#include <arch/cpu.h>
+#include <arch/trap.h>
+#include <kernel/boot_info.h>
+#include <kernel/cmdline.h>
+#include <kernel/console.h>
+#include <kernel/kprintf.h>
+#include <kernel/ktest.h>
+#include <kernel/memmap.h>
+#include <kernel/panic.h>
+#include <kernel/string.h>
+#include <kernel/version.h>
+
+static void print_size(uint64_t bytes) {
+    if (bytes >= (1ULL << 30) && (bytes & ((1ULL << 30) - 1)) == 0) {
+        kprintf("%llu GiB", (unsigned long long)(bytes >> 30));
+    } else if (bytes >= (1ULL << 20)) {
+        kprintf("%llu MiB", (unsigned long long)(bytes >> 20));
+    } else {
+        kprintf("%llu KiB", (unsigned long long)(bytes >> 10));
+    }
+}
+
+static void print_memory_map(const struct boot_info *bi) {
+    kprintf("Memory map (%u regions):\n", bi->mem_count);
+    for (uint32_t i = 0; i < bi->mem_count; i++) {
+        const struct mem_region *r = &bi->mem[i];
+        kprintf("  [%#018llx-%#018llx] %-12s node %u  ", (unsigned long long)r->base,
+                (unsigned long long)(r->base + r->size - 1), mem_type_name(r->type), r->node);
+        print_size(r->size);
+        kprintf("\n");
+    }
+    if (bi->mem_dropped != 0) {
+        kprintf("WARNING: %u memory map entries did not fit and were ignored\n", bi->mem_dropped);
+    }
+}
+
+static void print_banner(const struct boot_info *bi) {
+    kprintf("\nKeel %s (%s) booted by %s\n", KEEL_VERSION_STRING, arch_name,
+            bi->firmware != NULL ? bi->firmware : "unknown firmware");
+    kprintf("CPUs: %u\n", bi->cpu_count);
+    kprintf("Usable memory: %llu MiB\n", (unsigned long long)(memmap_usable_bytes(bi) >> 20));
+    kprintf("Command line: \"%s\"\n", bi->cmdline);
+}
+
+static __noreturn void deliberate_fault(void) {
+    volatile uint64_t *bad = (volatile uint64_t *)arch_unmapped_address();
+    kprintf("selftest: reading %p on purpose; a KERNEL FAULT report must follow\n", (void *)bad);
+    uint64_t v = *bad;
+    panic("selftest: read of unmapped address %p returned %#llx instead of faulting", (void *)bad,
+          (unsigned long long)v);
+}
+
+void kmain(const struct boot_info *bi) {
+    kstatus_t st = console_init_boot(&bi->console);
+    if (st != KEEL_OK) {
+        /* Nowhere to print; the harness sees the failure status. */
+        arch_power_off(2);
+    }
+    panic_halts = cmdline_value_is(bi->cmdline, "panic", "halt");
+    print_banner(bi);
+    print_memory_map(bi);
+
+    if (cmdline_value_is(bi->cmdline, "selftest", "fault")) {
+        deliberate_fault();
+    }
+
+    const char *prefix;
+    size_t prefix_len;
+    if (CONFIG_KTEST && cmdline_find(bi->cmdline, "ktest", &prefix, &prefix_len)) {
+        char buf[64];
+        if (prefix_len >= sizeof(buf)) {
+            panic("ktest: test name prefix longer than %zu characters", sizeof(buf) - 1);
+        }
+        memcpy(buf, prefix, prefix_len);
+        buf[prefix_len] = '\0';
+        unsigned failed = ktest_run(buf);
+        arch_power_off(failed == 0 ? 0 : 1);
+    }
+
+    if (cmdline_find(bi->cmdline, "poweroff", NULL, NULL)) {
+        kprintf("Boot complete; powering off.\n");
+        arch_power_off(0);
+    }
+    kprintf("Boot complete. No init task yet: halting.\n");
+    arch_halt();
+}
