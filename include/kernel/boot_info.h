@@ -148,4 +148,7 @@ struct boot_info {
 /* The portable kernel entry point; the same on every arch. Never returns. */
 __noreturn void kmain(const struct boot_info *bi);
 
+/* The boot info kmain() was given (for self tests and diagnostics); NULL before. */
+extern const struct boot_info *kmain_boot_info;
+
 #endif /* KERNEL_BOOT_INFO_H */

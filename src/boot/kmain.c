@@ -17,6 +17,9 @@
 #include <kernel/string.h>
 #include <kernel/version.h>
 
+/* The boot info kmain was given, for KTESTs of the boot contract. */
+const struct boot_info *kmain_boot_info;
+
 static void print_size(uint64_t bytes) {
     if (bytes >= (1ULL << 30) && (bytes & ((1ULL << 30) - 1)) == 0) {
         kprintf("%llu GiB", (unsigned long long)(bytes >> 30));
@@ -58,6 +61,7 @@ static __noreturn void deliberate_fault(void) {
 }
 
 void kmain(const struct boot_info *bi) {
+    kmain_boot_info = bi;
     kstatus_t st = console_init_boot(&bi->console);
     if (st != KEEL_OK) {
         /* Nowhere to print; the harness sees the failure status. */

@@ -4,6 +4,7 @@
  * Registers: 0x00 DR, 0x18 FR (bit 5 TXFF: transmit FIFO full), 0x30 CR.
  * Firmware (U-Boot, QEMU) has already enabled it; we only wait for FIFO room.
  */
+#include <arch/cpu.h>
 #include <arch/io.h>
 #include <kernel/console.h>
 #include <kernel/mmio.h>

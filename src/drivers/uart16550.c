@@ -4,6 +4,7 @@
  * memory-mapped ones found in the device tree (reg-shift / reg-io-width apply).
  * Registers (offsets in units of the stride): 0 THR, 1 IER, 2 FCR, 3 LCR, 4 MCR, 5 LSR.
  */
+#include <arch/cpu.h>
 #include <arch/io.h>
 #include <kernel/console.h>
 #include <kernel/mmio.h>
