@@ -33,7 +33,8 @@ static void test_integers(void **state) {
     CHECK("%lld %llu", (long long)INT64_MIN, (unsigned long long)UINT64_MAX);
     CHECK("%ld %lu %lx", -5L, 7UL, 0xdeadbeefUL);
     CHECK("%zu %zd %zx", (size_t)12345, (ptrdiff_t)-3, (size_t)0xabc);
-    CHECK("%hhd %hhu %hd %hu", 300, 300, 70000, 70000);
+    CHECK("%hhd %hhu %hd %hu", (signed char)-100, (unsigned char)200, (short)-30000,
+          (unsigned short)60000);
     CHECK("%x %X %o %#x %#X %#o %#o", 255u, 255u, 8u, 255u, 255u, 8u, 0u);
 }
 
