@@ -53,7 +53,8 @@ static void print_banner(const struct boot_info *bi) {
     kprintf("Command line: \"%s\"\n", bi->cmdline);
 }
 
-static __noreturn void deliberate_fault(void) {
+/* Never inlined: the fault test looks for this name in the backtrace. */
+static __noinline __noreturn void deliberate_fault(void) {
     volatile uint64_t *bad = (volatile uint64_t *)arch_unmapped_address();
     kprintf("selftest: reading %p on purpose; a KERNEL FAULT report must follow\n", (void *)bad);
     uint64_t v = *bad;
