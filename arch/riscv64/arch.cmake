@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: MIT
+# riscv64 HAL for cmake/KeelKernel.cmake: sources, linker script, compile options and
+# the boot artifacts. OpenSBI fw_jump + QEMU -kernel boot keel.elf directly (QEMU loads
+# it by its physical load addresses); keel.bin is the same image as a flat binary for
+# loaders that want one (U-Boot, fw_payload).
+set(_rv ${KEEL_ROOT}/arch/riscv64)
+set(KEEL_ARCH_SOURCES
+    ${_rv}/entry.S ${_rv}/trap_entry.S ${_rv}/boot.c ${_rv}/cpu.c ${_rv}/mmu.c ${_rv}/sbi.c
+    ${_rv}/trap.c)
+if(KEEL_KTEST)
+    list(APPEND KEEL_ARCH_SOURCES ${_rv}/ktest_riscv64.c)
+endif()
+set(KEEL_ARCH_LINKER_SCRIPT ${_rv}/linker.ld)
+
+# gcc 12 / binutils 2.40 need Zicsr and Zifencei spelled out; clang 14 rejects those
+# names and implies them. lld 14 cannot relax, so clang objects must not ask for it.
+if(KEEL_COMPILER STREQUAL "gcc")
+    set(_rv_march -march=rv64imac_zicsr_zifencei)
+else()
+    set(_rv_march -march=rv64imac -mno-relax)
+endif()
+add_library(keel_arch_flags INTERFACE)
+target_compile_options(keel_arch_flags INTERFACE
+    ${_rv_march} -mabi=lp64 -mcmodel=medany -fno-asynchronous-unwind-tables
+    -fno-unwind-tables)
+target_link_options(keel_arch_flags INTERFACE ${_rv_march} -mabi=lp64)
+
+function(keel_arch_artifacts elf)
+    add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/keel.bin
+        COMMAND ${CMAKE_OBJCOPY} -O binary $<TARGET_FILE:${elf}> ${CMAKE_BINARY_DIR}/keel.bin
+        DEPENDS ${elf}
+        COMMENT "Flat riscv64 image keel.bin (load at 0x80200000)")
+    add_custom_target(keel_image ALL DEPENDS ${elf} ${CMAKE_BINARY_DIR}/keel.bin)
+endfunction()

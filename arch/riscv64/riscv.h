@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to arch/riscv64: CSR access, SBI calls, the early (pre-UART) console and the
+ * page-table helpers shared by boot.c, mmu.c, trap.c and the arch KTESTs. Portable code
+ * never includes this; it reaches the arch only through include/arch/.
+ */
+#ifndef RISCV64_RISCV_H
+#define RISCV64_RISCV_H
+
+#include <arch/arch_mmu.h>
+#include <arch/cpu.h>
+#include <kernel/boot_info.h>
+#include <kernel/types.h>
+
+#define csr_read(csr)                                                                              \
+    ({                                                                                             \
+        unsigned long csr_v_;                                                                      \
+        __asm__ volatile("csrr %0, " #csr : "=r"(csr_v_)::"memory");                               \
+        csr_v_;                                                                                    \
+    })
+#define csr_write(csr, v)                                                                          \
+    __asm__ volatile("csrw " #csr ", %0" ::"rK"((unsigned long)(v)) : "memory")
+
+/* sstatus bits (privileged spec v1.12, 4.1.1). */
+#define SSTATUS_SIE  (1UL << 1)
+#define SSTATUS_SPIE (1UL << 5)
+#define SSTATUS_SPP  (1UL << 8)
+#define SSTATUS_SUM  (1UL << 18)
+
+/* scause: the top bit marks an interrupt; the rest is the code. */
+#define SCAUSE_INTERRUPT (1UL << 63)
+#define CAUSE_BREAKPOINT 3
+#define CAUSE_LOAD_PAGE  13
+
+/* satp (4.1.11): MODE in bits 63:60, PPN of the root table in 43:0. */
+#define SATP_MODE_SHIFT 60
+#define SATP_MODE_SV39  8UL
+#define SATP_MODE_SV48  9UL
+#define SATP_PPN_MASK   ((1UL << 44) - 1)
+
+/* Page-table entry bits (4.3.1 / 4.4.1). A leaf has R, W or X set; else it points down. */
+#define PTE_V          (1UL << 0)
+#define PTE_R          (1UL << 1)
+#define PTE_W          (1UL << 2)
+#define PTE_X          (1UL << 3)
+#define PTE_U          (1UL << 4)
+#define PTE_G          (1UL << 5)
+#define PTE_A          (1UL << 6)
+#define PTE_D          (1UL << 7)
+#define PTE_PPN_SHIFT  10
+#define PTE_LEAF_MASK  (PTE_R | PTE_W | PTE_X)
+#define PTE_ENTRIES    512
+#define PTE_TO_PA(pte) (((pte) >> PTE_PPN_SHIFT) << PAGE_SHIFT)
+#define PA_TO_PTE(pa)  (((uint64_t)(pa) >> PAGE_SHIFT) << PTE_PPN_SHIFT)
+
+#define SZ_2M (1ULL << 21)
+#define SZ_1G (1ULL << 30)
+
+typedef uint64_t pte_t;
+
+/* Set by entry.S: the page tables it built and the paging mode it chose. */
+extern pte_t boot_pt_root[PTE_ENTRIES]; /* Sv48 level 3; unused under Sv39 */
+extern pte_t boot_pt_high[PTE_ENTRIES]; /* level 2: the top 256 GiB (Sv39 root) */
+extern uint64_t riscv_satp_mode;        /* SATP_MODE_SV48 or SATP_MODE_SV39 */
+extern uint64_t riscv_kernel_phys;      /* physical address of _kernel_start */
+
+/* Linker-script symbols (linker.ld). */
+extern char _kernel_start[], _kernel_end[], _text_start[], _text_end[];
+extern char _boot_stack_bottom[], _boot_stack_top[];
+
+/* Direct-map pointer to physical address pa (valid once riscv_direct_map() covered it). */
+static inline void *dm_ptr(uint64_t pa) {
+    return (void *)(uintptr_t)(KEEL_DIRECT_MAP_BASE + pa);
+}
+
+/* Physical address of a kernel-image object (text, data, bss, boot tables). */
+static inline uint64_t kernel_virt_to_phys(const void *p) {
+    return (uint64_t)((uintptr_t)p - (uintptr_t)_kernel_start) + riscv_kernel_phys;
+}
+
+/* SBI (RISC-V SBI spec v1.0/v2.0): a0 = error, a1 = value. */
+struct sbiret {
+    long error;
+    long value;
+};
+
+#define SBI_EXT_BASE            0x10
+#define SBI_EXT_SRST            0x53525354
+#define SBI_EXT_DBCN            0x4442434e
+#define SBI_EXT_LEGACY_PUTCHAR  0x01
+#define SBI_EXT_LEGACY_SHUTDOWN 0x08
+
+struct sbiret sbi_call(unsigned long eid, unsigned long fid, unsigned long a0, unsigned long a1,
+                       unsigned long a2);
+bool sbi_probe(unsigned long eid);
+
+/* Early console through SBI: for messages before (or without) the UART. Any context. */
+void riscv_early_puts(const char *s);
+
+/* Fill a firmware description ("OpenSBI 1.1") into buf from the SBI base extension. */
+void sbi_describe(char *buf, size_t cap);
+
+/* SRST system shutdown (reason 0 = none, 1 = system failure); returns only on failure. */
+void sbi_shutdown(unsigned long reason);
+
+/*
+ * Map [pa, pa+size) into the direct map (R/W, never X), 2 MiB or 1 GiB pages, rounding
+ * outward to 2 MiB. KEEL_ENOMEM when the static table pool is exhausted, KEEL_ERANGE
+ * when the range is beyond what the direct map covers. Boot CPU only.
+ */
+__must_check kstatus_t riscv_direct_map(uint64_t pa, uint64_t size);
+
+/* Walk the live page table for va: the leaf PTE and its size, or false if unmapped. */
+bool riscv_walk(uintptr_t va, pte_t *leaf, uint64_t *page_size);
+
+/* The "sifive,test0" device mapped at boot (NULL when absent), written by power-off. */
+extern volatile uint32_t *riscv_test_dev;
+
+/* A recoverable-trap hook for KTESTs: armed with the scause it expects. */
+struct riscv_trap_expect {
+    bool armed;
+    unsigned long cause; /* scause that is expected */
+    unsigned long hits;  /* how many expected traps were taken */
+    unsigned long stval; /* stval of the last one */
+    unsigned long sepc;  /* sepc of the last one */
+};
+extern struct riscv_trap_expect riscv_trap_expect;
+
+#endif /* RISCV64_RISCV_H */
