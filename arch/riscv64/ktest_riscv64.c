@@ -139,3 +139,21 @@ KTEST(riscv64_direct_map_covers_ram) {
         KTEST_EXPECT(!riscv_walk((uintptr_t)dm_ptr(past), &e, &sz));
     }
 }
+
+KTEST(riscv64_libgcc_bit_helpers) {
+    /* volatile: keep the compiler from folding the builtins at compile time. */
+    volatile uint64_t v[] = {1, 0x8000000000000000ULL, 0x00f0000000000100ULL, ~0ULL};
+    static const int clz[] = {63, 0, 8, 0};
+    static const int ctz[] = {0, 63, 8, 0};
+    static const int pop[] = {1, 1, 5, 64};
+
+    for (unsigned i = 0; i < ARRAY_SIZE(clz); i++) {
+        KTEST_EXPECT_EQ(__builtin_clzll(v[i]), clz[i]);
+        KTEST_EXPECT_EQ(__builtin_ctzll(v[i]), ctz[i]);
+        KTEST_EXPECT_EQ(__builtin_popcountll(v[i]), pop[i]);
+    }
+    volatile uint32_t w = 0x00010000;
+    KTEST_EXPECT_EQ(__builtin_clz(w), 15);
+    KTEST_EXPECT_EQ(__builtin_ctz(w), 16);
+    KTEST_EXPECT_EQ(__builtin_popcount(w), 1);
+}
