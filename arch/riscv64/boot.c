@@ -22,6 +22,7 @@
 __noreturn void riscv_boot_main(uint64_t hart, uint64_t dtb_pa, uint64_t entry_cycles);
 
 static struct boot_info boot_info;
+uint64_t riscv_boot_hart;
 static char firmware_name[48];
 
 /*
@@ -135,11 +136,16 @@ void riscv_boot_main(uint64_t hart, uint64_t dtb_pa, uint64_t entry_cycles) {
     if (bi->cpu_count == 0) {
         boot_fail("no CPUs in the device tree's /cpus", KEEL_ENOTFOUND);
     }
-    bi->boot_cpu = 0;
+    /* OpenSBI's lottery picks any hart to boot; find it in the list. */
+    riscv_boot_hart = hart;
+    bi->boot_cpu = UINT32_MAX;
     for (uint32_t i = 0; i < bi->cpu_count; i++) {
         if (bi->cpus[i].hwid == hart) {
             bi->boot_cpu = i;
         }
+    }
+    if (bi->boot_cpu == UINT32_MAX) {
+        boot_fail("the boot hart is not in the device tree's /cpus", KEEL_ENOTFOUND);
     }
     if (bi->console.type == BOOT_CONSOLE_NONE) {
         boot_fail("no console UART (ns16550a) in the device tree", KEEL_ENOTFOUND);

@@ -44,12 +44,19 @@ _start:
     lla     a0, msg_too_high
     bnez    t1, early_fail
 
-    /* Clear .bss (the page tables and the boot stack live there). */
+    /* Clear .bss (page tables, boot stack): 64 bytes a round, both ends page-aligned. */
     lla     t0, _bss_start
     lla     t1, _bss_end
 1:  bgeu    t0, t1, 2f
     sd      zero, 0(t0)
-    addi    t0, t0, 8
+    sd      zero, 8(t0)
+    sd      zero, 16(t0)
+    sd      zero, 24(t0)
+    sd      zero, 32(t0)
+    sd      zero, 40(t0)
+    sd      zero, 48(t0)
+    sd      zero, 56(t0)
+    addi    t0, t0, 64
     j       1b
 2:
     lla     sp, _boot_stack_top

@@ -157,3 +157,14 @@ KTEST(riscv64_libgcc_bit_helpers) {
     KTEST_EXPECT_EQ(__builtin_ctz(w), 16);
     KTEST_EXPECT_EQ(__builtin_popcount(w), 1);
 }
+
+KTEST(riscv64_boot_hart_listed) {
+    const struct boot_info *bi = kmain_boot_info;
+
+    KTEST_EXPECT(bi != NULL && bi->boot_cpu < bi->cpu_count);
+    if (bi != NULL && bi->boot_cpu < bi->cpu_count) {
+        KTEST_EXPECT_EQ(bi->cpus[bi->boot_cpu].hwid, riscv_boot_hart);
+    }
+    KTEST_EXPECT(bi != NULL && bi->timer_freq_hz != 0);
+    KTEST_EXPECT(bi != NULL && bi->intc.type == BOOT_INTC_PLIC && bi->intc.base[0] != 0);
+}

@@ -10,8 +10,8 @@
 
 #include "riscv.h"
 
-#define DM_L1_POOL    16 /* 2 MiB-granular gigabytes of the direct map (run edges) */
-#define MMIO_L0_POOL  8  /* 4 KiB tables of the MMIO window: 8 x 2 MiB = 16 MiB */
+#define DM_L1_POOL    8 /* 2 MiB-granular gigabytes of the direct map (run edges) */
+#define MMIO_L0_POOL  8 /* 4 KiB tables of the MMIO window: 8 x 2 MiB = 16 MiB */
 #define PTE_KERNEL_RW (PTE_V | PTE_R | PTE_W | PTE_G | PTE_A | PTE_D)
 #define MMIO_SLOT     511 /* boot_pt_high index of KEEL_MMIO_BASE */
 

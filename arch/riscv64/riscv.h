@@ -113,6 +113,9 @@ __must_check kstatus_t riscv_direct_map(uint64_t pa, uint64_t size);
 /* Walk the live page table for va: the leaf PTE and its size, or false if unmapped. */
 bool riscv_walk(uintptr_t va, pte_t *leaf, uint64_t *page_size);
 
+/* Hart id of the hart that entered the kernel (a0 from the firmware). */
+extern uint64_t riscv_boot_hart;
+
 /* The "sifive,test0" device mapped at boot (NULL when absent), written by power-off. */
 extern volatile uint32_t *riscv_test_dev;
 
