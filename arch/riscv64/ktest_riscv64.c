@@ -109,6 +109,8 @@ KTEST(riscv64_frame_step_checks) {
     KTEST_EXPECT(!arch_frame_step(0x1234, &next, &ret));
     KTEST_EXPECT(!arch_frame_step(arch_unmapped_address() + 16, &next, &ret));
     KTEST_EXPECT(!arch_frame_step(arch_frame_pointer() + 1, &next, &ret));
+    KTEST_EXPECT(riscv_test_dev == NULL ||
+                 !arch_frame_step((uintptr_t)riscv_test_dev + 16, &next, &ret));
     KTEST_EXPECT(arch_frame_step(arch_frame_pointer(), &next, &ret));
     KTEST_EXPECT(next > arch_frame_pointer());
     KTEST_EXPECT(ret >= (uintptr_t)_text_start && ret < (uintptr_t)_text_end);

@@ -131,7 +131,8 @@ bool riscv_kernel_range_ok(uintptr_t va, size_t len) {
     pte_t e;
     uint64_t sz;
 
-    if (len == 0 || va + len < va || va < KEEL_DIRECT_MAP_BASE) {
+    /* Never the MMIO window: reading a device register can have side effects. */
+    if (len == 0 || va + len < va || va < KEEL_DIRECT_MAP_BASE || va + len > KEEL_MMIO_BASE) {
         return false;
     }
     return riscv_walk(va, &e, &sz) && (e & PTE_R) != 0 && riscv_walk(va + len - 1, &e, &sz) &&

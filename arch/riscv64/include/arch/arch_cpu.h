@@ -9,7 +9,7 @@
 
 #include <kernel/types.h>
 
-/* True if [va, va+len) is kernel memory that can be read without faulting (mmu.c). */
+/* True if [va, va+len) is mapped kernel memory outside the MMIO window (mmu.c). */
 bool riscv_kernel_range_ok(uintptr_t va, size_t len);
 
 static inline unsigned long arch_irq_save(void) {
