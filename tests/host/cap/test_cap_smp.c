@@ -20,8 +20,8 @@
 
 #include "heap_shim.h"
 
-#define ROUNDS   3000
-#define K        16 /* capabilities made per round */
+#define ROUNDS   1500
+#define K        100 /* capabilities made per round: more than one revoke step */
 #define READERS  2
 #define ALL      KEEL_RIGHTS_ALL
 #define RECREATE 16 /* the root is deleted and made anew every RECREATE rounds */
@@ -39,6 +39,8 @@ static long published = -1; /* last round whose hist is complete */
 static long revoked = -1;   /* last round whose revoke has returned */
 static int done;
 static unsigned long reads; /* reader iterations, for pacing the writer */
+static unsigned long phase; /* bumped by the writer after each publish and each revoke */
+#define PER_PHASE 512       /* reader iterations per phase, so the run length is bounded */
 static uint64_t seed;
 static unsigned long checks_dead, hits_live;
 
@@ -52,7 +54,17 @@ static uint64_t rnd(uint64_t *s) {
 static void *reader(void *arg) {
     uint64_t r = seed ^ (uint64_t)(uintptr_t)arg ^ 0x5bd1e995u;
     unsigned long dead = 0, live = 0;
+    unsigned long my_phase = 0, in_phase = 0;
     while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) {
+        unsigned long ph = __atomic_load_n(&phase, __ATOMIC_RELAXED);
+        if (ph != my_phase) {
+            my_phase = ph;
+            in_phase = 0;
+        } else if (in_phase >= PER_PHASE) {
+            sched_yield();
+            continue;
+        }
+        in_phase++;
         __atomic_add_fetch(&reads, 1, __ATOMIC_RELAXED);
         long top = __atomic_load_n(&published, __ATOMIC_ACQUIRE);
         if (top < 0) {
@@ -92,14 +104,20 @@ static void *reader(void *arg) {
     return NULL;
 }
 
-/* Let the readers run a while (bounded, so a stuck reader cannot hang the test). */
+/*
+ * Start a new phase and let the readers run in it: wait until they made PER_PHASE more
+ * iterations, with a bound so that a descheduled reader cannot stall the test.
+ */
 static void pace(void) {
     unsigned long start = __atomic_load_n(&reads, __ATOMIC_RELAXED);
-    for (int spin = 0; spin < 100000; spin++) {
-        if (__atomic_load_n(&reads, __ATOMIC_RELAXED) - start >= 16) {
+    __atomic_add_fetch(&phase, 1, __ATOMIC_RELAXED);
+    for (unsigned spin = 1; spin < 100000; spin++) {
+        if (__atomic_load_n(&reads, __ATOMIC_RELAXED) - start >= PER_PHASE) {
             return;
         }
-        sched_yield();
+        if (spin % 64 == 0) {
+            sched_yield();
+        }
     }
 }
 
