@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86_64 internals shared by the files of this port (not part of the HAL): port I/O,
+ * control registers, MSRs, CPUID, the early COM1 writer and the boot-time state that
+ * boot.c records for traps, the MMU code and the self tests.
+ */
+#ifndef ARCH_X86_64_X86_H
+#define ARCH_X86_64_X86_H
+
+#include <kernel/boot_info.h>
+#include <kernel/types.h>
+
+struct trap_frame;
+
+#define X86_COM1 0x3f8
+
+/* QEMU's isa-debug-exit device (-device isa-debug-exit,iobase=0xf4): exit (v << 1) | 1. */
+#define X86_DEBUG_EXIT_PORT 0xf4
+
+#define X86_MSR_EFER 0xc0000080U
+#define X86_EFER_NXE (1ULL << 11)
+#define X86_CR0_WP   (1ULL << 16)
+#define X86_CR4_LA57 (1ULL << 12)
+
+#define X86_KERNEL_CS 0x08
+#define X86_KERNEL_DS 0x10
+#define X86_TSS_SEL   0x18
+
+/* Exception vectors that the self tests use. */
+#define X86_VEC_UD 6
+#define X86_VEC_BP 3
+#define X86_VEC_PF 14
+
+/* Page-fault error code bits (SDM 4.7). */
+#define X86_PF_P    (1U << 0) /* protection violation (else not present) */
+#define X86_PF_W    (1U << 1) /* write */
+#define X86_PF_U    (1U << 2) /* user mode */
+#define X86_PF_RSVD (1U << 3) /* reserved bit set in a paging entry */
+#define X86_PF_I    (1U << 4) /* instruction fetch */
+
+static inline uint8_t x86_inb(uint16_t port) {
+    uint8_t v;
+    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+
+static inline void x86_outb(uint16_t port, uint8_t v) {
+    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint64_t x86_read_cr0(void) {
+    uint64_t v;
+    __asm__ volatile("mov %%cr0, %0" : "=r"(v));
+    return v;
+}
+
+static inline uint64_t x86_read_cr2(void) {
+    uint64_t v;
+    __asm__ volatile("mov %%cr2, %0" : "=r"(v));
+    return v;
+}
+
+static inline uint64_t x86_read_cr3(void) {
+    uint64_t v;
+    __asm__ volatile("mov %%cr3, %0" : "=r"(v));
+    return v;
+}
+
+static inline void x86_write_cr3(uint64_t v) {
+    __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
+}
+
+static inline uint64_t x86_read_cr4(void) {
+    uint64_t v;
+    __asm__ volatile("mov %%cr4, %0" : "=r"(v));
+    return v;
+}
+
+static inline uint64_t x86_rdmsr(uint32_t msr) {
+    uint32_t lo;
+    uint32_t hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void x86_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]) {
+    __asm__ volatile("cpuid"
+                     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                     : "a"(leaf), "c"(sub));
+}
+
+static inline void x86_invlpg(uintptr_t va) {
+    __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
+/* Linker-script symbols (kernel.ld). */
+extern char __kernel_start[], __kernel_end[];
+extern char __text_start[], __text_end[];
+extern char __rodata_start[], __rodata_end[];
+extern char __data_start[], __data_end[];
+extern char __boot_stack_bottom[], __boot_stack_top[];
+
+/* Boot-time facts recorded by boot.c before kmain. */
+extern uint64_t x86_kernel_phys; /* physical address of __kernel_start */
+extern bool x86_in_kmain;        /* kmain's console is up: traps may use kprintf */
+
+/* Polled writes to COM1 for messages before kmain's console exists. Any context. */
+void x86_early_puts(const char *s);
+void x86_early_hex(uint64_t v);
+
+/* True when QEMU's isa-debug-exit device answers at port 0xf4. Any context. */
+bool x86_have_debug_exit(void);
+
+/* Load this CPU's GDT, TSS and IDT. Boot only, interrupts masked. */
+void x86_gdt_init(void);
+void x86_idt_init(void);
+
+/* Called by trap_entry.S with the frame it built; returns to resume it. */
+void x86_trap_handler(struct trap_frame *tf);
+
+/*
+ * A trap a self test provokes on purpose: if vector `vec` hits and this is armed, the
+ * handler counts it, records the error code and cr2, sets rip to `resume` (0: leave
+ * rip, or for a fault that cannot be retried, the test's own fixup) and returns.
+ */
+struct x86_trap_expect {
+    uint64_t vector;
+    uintptr_t resume; /* new rip, or 0 to resume where the CPU left off */
+    uint64_t hits;
+    uint64_t error;
+    uint64_t cr2;
+    uint64_t fault_rip;
+};
+extern struct x86_trap_expect *volatile x86_trap_expected;
+
+/*
+ * Look up the mapping of va in the live page tables. On success *pte is the leaf entry
+ * and *page_size its size (4 KiB, 2 MiB or 1 GiB). KEEL_ENOTFOUND if unmapped.
+ */
+__must_check kstatus_t x86_pt_lookup(uintptr_t va, uint64_t *pte, uint64_t *page_size);
+
+/* Remember the memory map (for x86_kernel_readable) and drop the loader's identity map. */
+void x86_mmu_init(const struct boot_info *bi);
+
+#endif /* ARCH_X86_64_X86_H */
