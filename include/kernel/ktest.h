@@ -21,10 +21,16 @@ struct ktest {
     void (*fn)(struct ktest_ctx *ctx);
 } __aligned(8);
 
+/*
+ * The descriptors form an array between __start_ktest and __stop_ktest, so each must sit
+ * at exactly its type's alignment: the explicit aligned() keeps gcc on x86_64 from
+ * padding these 24-byte objects to 16 or 32 bytes.
+ */
 #define KTEST(tname)                                                                               \
     static void ktest_fn_##tname(struct ktest_ctx *ktest_ctx);                                     \
     static const struct ktest ktest_desc_##tname                                                   \
-        __attribute__((used, section("ktest"))) = {#tname, __FILE__, ktest_fn_##tname};            \
+        __attribute__((used, section("ktest"), aligned(__alignof__(struct ktest)))) = {            \
+            #tname, __FILE__, ktest_fn_##tname};                                                   \
     static void ktest_fn_##tname(struct ktest_ctx *ktest_ctx)
 
 /* Record a failed check (prints file:line and the expression). */
