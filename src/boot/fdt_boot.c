@@ -26,7 +26,8 @@ static kstatus_t add_region(struct boot_info *bi, uint64_t base, uint64_t size, 
         return KEEL_ECORRUPT;
     }
     if (bi->mem_count >= BOOT_MAX_MEM_REGIONS) {
-        (void)memmap_normalize(bi); /* losses are counted in mem_dropped */
+        kstatus_t nst = memmap_normalize(bi); /* losses are counted in mem_dropped */
+        (void)nst;
     }
     st = memmap_add(bi, base, size, type, node);
     if (st == KEEL_EEXHAUSTED && type == MEM_USABLE) {
@@ -49,7 +50,7 @@ static kstatus_t add_reg_regions(const struct fdt *fdt, fdt_node_t node, struct 
             st = add_region(bi, base, size, type, numa);
         }
         if (st != KEEL_OK) {
-            return st;
+            return st == KEEL_ENOTSUP ? KEEL_ECORRUPT : st; /* undecodable: not skippable */
         }
     }
 }
@@ -125,7 +126,7 @@ static kstatus_t parse_memory(const struct fdt *fdt, struct boot_info *bi) {
                 continue;
             }
             st = add_reg_regions(fdt, n, bi, MEM_RESERVED, 0);
-            if (st != KEEL_OK && st != KEEL_ENOTSUP) {
+            if (st != KEEL_OK) {
                 return st;
             }
         }
