@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * AArch64 facts shared by the entry assembly and the C side of the port: system
+ * register bits (Arm ARM D13/D19), page-table descriptor bits for the 4 KiB granule
+ * (Arm ARM D8.3), the memory-attribute slots we program into MAIR_EL1, and the layout of
+ * struct trap_frame as the vectors see it. Private to arch/aarch64/.
+ */
+#ifndef AARCH64_PRIVATE_H
+#define AARCH64_PRIVATE_H
+
+#include <arch/arch_mmu.h>
+
+/* BIT(n) as a 64-bit constant in C, a plain number for the assembler. */
+#ifdef __ASSEMBLER__
+#define BIT(n) (1 << (n))
+#else
+#define BIT(n) (1ULL << (n))
+#endif
+
+/* Semihosting (Arm "Semihosting for AArch32 and AArch64"): HLT #0xf000, op in w0. */
+#define SEMIHOST_SYS_WRITE0  0x04
+#define SEMIHOST_SYS_EXIT    0x18
+#define SEMIHOST_APP_EXIT    0x20026 /* ADP_Stopped_ApplicationExit */
+#define SEMIHOST_UNAVAILABLE (-1)    /* what our trap fixup leaves in x0 */
+
+/* PSCI 0.2 function ids (SMC32 calling convention). */
+#define PSCI_SYSTEM_OFF 0x84000008
+
+/* PMU: PMCR_EL0.E enables counters, .LC makes PMCCNTR 64-bit; PMCNTENSET bit 31 = PMCCNTR. */
+#define PMCR_E    BIT(0)
+#define PMCR_LC   BIT(6)
+#define PMCNTEN_C BIT(31)
+
+/* SCTLR_EL1: RES1 bits of ARMv8.0 (11, 20, 22, 23, 28, 29) plus what we turn on. */
+#define SCTLR_EL1_RES1 0x30d00800
+#define SCTLR_M        BIT(0)
+#define SCTLR_C        BIT(2)
+#define SCTLR_SA       BIT(3)
+#define SCTLR_I        BIT(12)
+
+/* HCR_EL2.RW: EL1 is AArch64. SPSR for EL1h with D, A, I, F masked. */
+#define HCR_EL2_RW             BIT(31)
+#define SPSR_EL1H_MASKED       0x3c5
+#define CPTR_EL2_RES1          0x33ff
+#define ICC_SRE_EL2_SRE_ENABLE 0x9 /* SRE | Enable: EL1 may use the GICv3 sysregs */
+
+/* MAIR_EL1 slots: 0 normal write-back RW-allocate, 1 device-nGnRE, 2 normal non-cacheable. */
+#define MAIR_IDX_NORMAL    0
+#define MAIR_IDX_DEVICE    1
+#define MAIR_IDX_NORMAL_NC 2
+#define MAIR_VALUE         0x4404ff
+
+/*
+ * TCR_EL1: T0SZ = T1SZ = 16 (48-bit VA), 4 KiB granules, walks inner/outer write-back
+ * write-allocate, inner shareable. IPS (bits 34:32) is ORed in from ID_AA64MMFR0_EL1.
+ */
+#define TCR_T0SZ      16
+#define TCR_T1SZ      (16 << 16)
+#define TCR_WALK0     (BIT(8) | BIT(10) | (3 << 12))  /* IRGN0 ORGN0 SH0 */
+#define TCR_WALK1     (BIT(24) | BIT(26) | (3 << 28)) /* IRGN1 ORGN1 SH1 */
+#define TCR_TG1_4K    BIT(31)                         /* TG1 = 0b10 */
+#define TCR_EPD0      BIT(7)                          /* no TTBR0 walks: the low half faults */
+#define TCR_BASE      (TCR_T0SZ | TCR_T1SZ | TCR_WALK0 | TCR_WALK1 | TCR_TG1_4K)
+#define TCR_IPS_SHIFT 32
+
+/* Descriptor bits (stage 1, 4 KiB granule). */
+#define PTE_VALID     BIT(0)
+#define PTE_TABLE     (3 << 0) /* table (levels 0-2) or page (level 3) */
+#define PTE_BLOCK     BIT(0)   /* block (levels 1-2) */
+#define PTE_PAGE      (3 << 0)
+#define PTE_ATTR(i)   ((i) << 2)
+#define PTE_AP_RO     BIT(7) /* AP[2]: read-only */
+#define PTE_SH_INNER  (3 << 8)
+#define PTE_AF        BIT(10)
+#define PTE_PXN       BIT(53) /* privileged execute-never */
+#define PTE_UXN       BIT(54) /* unprivileged execute-never */
+#define PTE_ADDR_MASK 0x0000fffffffff000
+
+/* Early mapping attributes (without the type bits). */
+#define PTE_KERNEL_RW (PTE_ATTR(MAIR_IDX_NORMAL) | PTE_SH_INNER | PTE_AF)
+#define PTE_KERNEL_RO (PTE_KERNEL_RW | PTE_AP_RO)
+#define PTE_DEVICE    (PTE_ATTR(MAIR_IDX_DEVICE) | PTE_AF)
+
+/* Early page tables: static, in .bss, handed out in order by the entry code then by C. */
+#define EARLY_PT_POOL_PAGES  32
+#define EARLY_DTB_MAX_BLOCKS 4         /* the DTB window: at most 4 x 2 MiB mapped early */
+#define KERNEL_IMAGE_MAX     (4 << 20) /* two level-3 tables' worth */
+
+/* Flags the entry code passes to aarch64_boot_c(). */
+#define BOOTF_DTB_MAPPED BIT(0) /* x0 held an FDT header; the DTB is mapped */
+#define BOOTF_HAVE_PMU   BIT(1) /* PMCCNTR_EL0 is the cycle counter */
+
+#define BOOT_STACK_SIZE 16384
+
+/* struct trap_frame layout (arch_trap.h), in bytes. */
+#define TF_X(n) ((n)*8)
+#define TF_SP   248
+#define TF_ELR  256
+#define TF_SPSR 264
+#define TF_ESR  272
+#define TF_FAR  280
+#define TF_SIZE 288
+
+/* The ktest breakpoint: BRK with this immediate is counted and skipped by the handler. */
+#define AARCH64_KTEST_BRK 0x4b54
+
+#ifndef __ASSEMBLER__
+#include <kernel/types.h>
+
+struct trap_frame;
+
+/* Entry code hands over here, running at the link address with the MMU on. */
+__noreturn void aarch64_boot_c(uint64_t dtb_pa, uint64_t kernel_pa, uint64_t entry_cycles,
+                               uint64_t entry_el, uint64_t flags, uint64_t pool_used);
+
+/* Called by the vectors with the saved frame and the vector slot (0..15). */
+void aarch64_trap_entry(struct trap_frame *tf, uint64_t slot);
+
+/*
+ * Early page tables (mmu.c). aarch64_mmu_init adopts the tables the entry code built;
+ * aarch64_map maps [va, va+size) to pa with attrs (PTE_* without the type bits), using
+ * blocks where alignment allows. KEEL_ENOMEM when the table pool is empty, KEEL_EEXIST
+ * on a conflicting mapping, KEEL_EINVAL on misalignment. Boot CPU only.
+ */
+void aarch64_mmu_init(uint64_t kernel_pa, uint64_t pool_used);
+__must_check kstatus_t aarch64_map(uint64_t va, uint64_t pa, uint64_t size, uint64_t attrs);
+
+/* The leaf descriptor mapping va in the kernel tables and its level; false if unmapped. */
+bool aarch64_lookup(uint64_t va, uint64_t *desc, unsigned *level);
+
+/* Physical address of a kernel-image address (valid once aarch64_mmu_init ran). */
+uint64_t aarch64_kimg_to_phys(const void *p);
+
+/* Turn off TTBR0 walks (the identity map used for the MMU switch). */
+void aarch64_drop_identity_map(void);
+
+/* Read 8 bytes at addr; KEEL_EFAULT (no fault report) if the access aborts. */
+__must_check kstatus_t aarch64_probe_read64(uintptr_t addr, uint64_t *out);
+
+/* Semihosting call; returns SEMIHOST_UNAVAILABLE when QEMU has semihosting off. */
+long aarch64_semihost(unsigned long op, const void *arg);
+
+/* Write msg through semihosting SYS_WRITE0 (the console before the DTB one is known). */
+void aarch64_early_puts(const char *msg);
+
+/* Set the PSCI conduit (enum boot_psci_method) arch_power_off() falls back to. */
+void aarch64_set_psci(uint32_t method);
+
+/* Breakpoints the ktest BRK hit so far (ktest_aarch64.c). */
+extern volatile uint64_t aarch64_ktest_brk_count;
+
+/* Linker-script symbols. */
+extern char __kernel_start[], __kernel_end[], __text_end[], __rodata_end[];
+extern char __boot_stack_bottom[], __boot_stack_top[];
+extern char aarch64_vectors[];
+#endif
+
+#endif /* AARCH64_PRIVATE_H */

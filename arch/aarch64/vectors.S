@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The EL1 exception vector table (VBAR_EL1): 16 slots of 0x80 bytes, 2 KiB aligned
+ * (Arm ARM D1.10.2): {current EL with SP_EL0, current EL with SP_ELx, lower EL AArch64,
+ * lower EL AArch32} x {synchronous, IRQ, FIQ, SError}. Every slot saves a full struct
+ * trap_frame on SP_EL1, calls aarch64_trap_entry(frame, slot) and, if that returns,
+ * restores the (possibly edited) frame and erets. Also the two tiny helpers whose
+ * faults the trap handler knows how to recover from: the semihosting call and a probe.
+ */
+#include <keel/errors.h>
+
+#include "aarch64.h"
+
+    .macro  trap_stub slot, from_el0
+trap_slot_\slot:
+    sub     sp, sp, #TF_SIZE
+    stp     x0, x1, [sp, #TF_X(0)]
+    stp     x2, x3, [sp, #TF_X(2)]
+    stp     x4, x5, [sp, #TF_X(4)]
+    stp     x6, x7, [sp, #TF_X(6)]
+    stp     x8, x9, [sp, #TF_X(8)]
+    stp     x10, x11, [sp, #TF_X(10)]
+    stp     x12, x13, [sp, #TF_X(12)]
+    stp     x14, x15, [sp, #TF_X(14)]
+    stp     x16, x17, [sp, #TF_X(16)]
+    stp     x18, x19, [sp, #TF_X(18)]
+    stp     x20, x21, [sp, #TF_X(20)]
+    stp     x22, x23, [sp, #TF_X(22)]
+    stp     x24, x25, [sp, #TF_X(24)]
+    stp     x26, x27, [sp, #TF_X(26)]
+    stp     x28, x29, [sp, #TF_X(28)]
+    .if \from_el0
+    mrs     x0, sp_el0
+    .else
+    add     x0, sp, #TF_SIZE
+    .endif
+    stp     x30, x0, [sp, #TF_X(30)]
+    mrs     x0, elr_el1
+    mrs     x1, spsr_el1
+    stp     x0, x1, [sp, #TF_ELR]
+    mrs     x0, esr_el1
+    mrs     x1, far_el1
+    stp     x0, x1, [sp, #TF_ESR]
+    /* x29 -> the saved {x29, x30} pair: handler backtraces continue into the trapped code. */
+    add     x29, sp, #TF_X(29)
+    mov     x0, sp
+    mov     x1, #\slot
+    bl      aarch64_trap_entry
+    b       trap_return
+    .endm
+
+    .text
+    .balign 2048
+    .globl  aarch64_vectors
+aarch64_vectors:
+    .irp    slot, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+    .balign 128
+    b       trap_slot_\slot
+    .endr
+
+    trap_stub 0, 0
+    trap_stub 1, 0
+    trap_stub 2, 0
+    trap_stub 3, 0
+    trap_stub 4, 0
+    trap_stub 5, 0
+    trap_stub 6, 0
+    trap_stub 7, 0
+    trap_stub 8, 1
+    trap_stub 9, 1
+    trap_stub 10, 1
+    trap_stub 11, 1
+    trap_stub 12, 1
+    trap_stub 13, 1
+    trap_stub 14, 1
+    trap_stub 15, 1
+
+trap_return:
+    ldp     x0, x1, [sp, #TF_ELR]
+    msr     elr_el1, x0
+    msr     spsr_el1, x1
+    ldp     x0, x1, [sp, #TF_X(0)]
+    ldp     x2, x3, [sp, #TF_X(2)]
+    ldp     x4, x5, [sp, #TF_X(4)]
+    ldp     x6, x7, [sp, #TF_X(6)]
+    ldp     x8, x9, [sp, #TF_X(8)]
+    ldp     x10, x11, [sp, #TF_X(10)]
+    ldp     x12, x13, [sp, #TF_X(12)]
+    ldp     x14, x15, [sp, #TF_X(14)]
+    ldp     x16, x17, [sp, #TF_X(16)]
+    ldp     x18, x19, [sp, #TF_X(18)]
+    ldp     x20, x21, [sp, #TF_X(20)]
+    ldp     x22, x23, [sp, #TF_X(22)]
+    ldp     x24, x25, [sp, #TF_X(24)]
+    ldp     x26, x27, [sp, #TF_X(26)]
+    ldp     x28, x29, [sp, #TF_X(28)]
+    ldr     x30, [sp, #TF_X(30)]
+    add     sp, sp, #TF_SIZE
+    eret
+
+    /* long aarch64_semihost(op, arg): HLT #0xf000; traps to a fixup when semihosting is off. */
+    .globl  aarch64_semihost, aarch64_semihost_insn
+aarch64_semihost:
+aarch64_semihost_insn:
+    hlt     #0xf000
+    ret
+
+    /* kstatus_t aarch64_probe_read64(addr, out): a load whose abort becomes KEEL_EFAULT. */
+    .globl  aarch64_probe_read64, aarch64_probe_insn, aarch64_probe_fixup
+aarch64_probe_read64:
+aarch64_probe_insn:
+    ldr     x2, [x0]
+    str     x2, [x1]
+    mov     w0, #0
+    ret
+aarch64_probe_fixup:
+    mov     w0, #KEEL_EFAULT
+    ret
+
+    .section .note.GNU-stack, "", %progbits
