@@ -36,6 +36,9 @@ enum pte_kind {
 /* Feature bits of a format. */
 #define PT_FEAT_SHARED_KERNEL_ROOT 0x1u /* user roots copy the kernel half's root entries */
 #define PT_FEAT_SVPBMT             0x2u /* RISC-V Svpbmt: encode DEVICE/WC in PBMT */
+#define PT_FEAT_SPLIT_ROOTS                                                                        \
+    0x4u /* kernel and user have separate roots (TTBR1/TTBR0),                                     \
+            each covering 2^va_bits bytes */
 
 struct pt_format {
     const char *name;
@@ -54,12 +57,23 @@ struct pt_format {
     uint32_t (*flags)(const struct pt_format *f, uint64_t e, unsigned level);
 };
 
+/* First kernel address: the upper half (upper 2^va_bits region with split roots). */
+static inline uint64_t pt_kernel_base(const struct pt_format *f) {
+    return ~0ULL << ((f->features & PT_FEAT_SPLIT_ROOTS) ? f->va_bits : f->va_bits - 1);
+}
+
+/* One past the last user address. */
+static inline uint64_t pt_user_top(const struct pt_format *f) {
+    return 1ULL << ((f->features & PT_FEAT_SPLIT_ROOTS) ? f->va_bits : f->va_bits - 1);
+}
+
 /* x86_64 4-level paging (PAT expected programmed: entry 1 = WC, see docs/memory.md). */
 extern const struct pt_format pt_format_x86_64;
 /* AArch64 VMSAv8-64 stage 1, 4 KiB granule, 48-bit VA (MAIR: 0 normal WB, 1 device
  * nGnRE, 2 normal non-cacheable). */
 extern const struct pt_format pt_format_aarch64;
-/* RISC-V Sv48 and Sv39, without and with Svpbmt. */
+/* RISC-V Sv48 and Sv39, without and with Svpbmt. Without Svpbmt, VM_DEVICE and VM_WC
+ * cannot be expressed in an entry (the platform's PMAs decide) and are not reported back. */
 extern const struct pt_format pt_format_sv48;
 extern const struct pt_format pt_format_sv39;
 extern const struct pt_format pt_format_sv48_svpbmt;

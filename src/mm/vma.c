@@ -41,8 +41,8 @@ kstatus_t add_vma_to_space(struct vm_space *as, struct vm_area *vma) {
     if (as == NULL || vma == NULL || vma->space != NULL) {
         return KEEL_EINVAL;
     }
-    uint64_t top = 1ULL << (as->fmt->va_bits - 1);
-    bool in_half = as->kernel ? vma->start.va >= (uint64_t)-top : vma->end.va <= top;
+    bool in_half =
+        as->kernel ? vma->start.va >= pt_kernel_base(as->fmt) : vma->end.va <= pt_user_top(as->fmt);
     if (!in_half) {
         return KEEL_EINVAL;
     }

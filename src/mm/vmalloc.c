@@ -24,7 +24,7 @@ kstatus_t vmalloc_init(vaddr_t base, uint64_t size) {
     struct vm_space *k = vmm_kernel_space;
     if (k == NULL || !k->kernel || size < 2 * PAGE_SIZE || !IS_ALIGNED(base.va, PAGE_SIZE) ||
         !IS_ALIGNED(size, PAGE_SIZE) || base.va + size < base.va ||
-        base.va < (~0ULL << (k->fmt->va_bits - 1))) {
+        base.va < pt_kernel_base(k->fmt)) {
         return KEEL_EINVAL;
     }
     unsigned long irq;

@@ -99,12 +99,12 @@ static uint64_t *lookup(struct vm_space *as, uint64_t va, unsigned *level, enum 
 }
 
 static uint64_t half_lo(const struct vm_space *as) {
-    return as->kernel ? ~0ULL << (as->fmt->va_bits - 1) : 0;
+    return as->kernel ? pt_kernel_base(as->fmt) : 0;
 }
 
 static uint64_t half_hi(const struct vm_space *as) /* last address of the half */
 {
-    return as->kernel ? ~0ULL : (1ULL << (as->fmt->va_bits - 1)) - 1;
+    return as->kernel ? ~0ULL : pt_user_top(as->fmt) - 1;
 }
 
 static kstatus_t check_range(const struct vm_space *as, uint64_t va, uint64_t size) {
@@ -167,7 +167,10 @@ void vm_space_destroy(struct vm_space *as) {
     const struct pt_format *f = as->fmt;
     unsigned top = f->levels - 1;
     uint64_t *root = table_of(as->root);
-    unsigned lo = as->kernel ? HALF_INDEX : 0, hi = as->kernel ? PT_ENTRIES : HALF_INDEX;
+    /* With a shared root the other half's entries belong to the kernel space. */
+    bool split = (f->features & PT_FEAT_SPLIT_ROOTS) != 0;
+    unsigned lo = as->kernel && !split ? HALF_INDEX : 0;
+    unsigned hi = as->kernel || split ? PT_ENTRIES : HALF_INDEX;
     for (unsigned i = lo; i < hi; i++) {
         if (f->kind(f, root[i], top) == PTE_TABLE) {
             free_subtree(as, f->addr(f, root[i], top), top - 1);
@@ -233,8 +236,8 @@ static kstatus_t map_locked(struct vm_space *as, uint64_t va, uint64_t pa, uint6
         for (int l = 2; l >= 0; l--) {
             uint64_t ps = PT_LEVEL_SIZE(l);
             if ((only_level < 0 || only_level == l) && (f->leaf_mask & (1u << l)) &&
-                (unsigned)l < f->levels - 1 && IS_ALIGNED(va + done, ps) &&
-                IS_ALIGNED(pa + done, ps) && size - done >= ps) {
+                (unsigned)l < f->levels && IS_ALIGNED(va + done, ps) && IS_ALIGNED(pa + done, ps) &&
+                size - done >= ps) {
                 level = (unsigned)l;
                 break;
             }
@@ -282,7 +285,7 @@ kstatus_t vmm_map_page(struct vm_space *as, vaddr_t va, paddr_t pa, uint64_t pag
     }
     if (st == KEEL_OK &&
         (!IS_ALIGNED(va.va, page_size) || !IS_ALIGNED(pa.pa, page_size) ||
-         !(as->fmt->leaf_mask & (1u << level)) || (unsigned)level >= as->fmt->levels - 1)) {
+         !(as->fmt->leaf_mask & (1u << level)) || (unsigned)level >= as->fmt->levels)) {
         st = KEEL_EINVAL;
     }
     if (st != KEEL_OK) {
