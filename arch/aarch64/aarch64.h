@@ -90,7 +90,10 @@
 #define BOOTF_DTB_MAPPED BIT(0) /* x0 held an FDT header; the DTB is mapped */
 #define BOOTF_HAVE_PMU   BIT(1) /* PMCCNTR_EL0 is the cycle counter */
 
-#define BOOT_STACK_SIZE 16384
+/* Kernel stacks: 16 KiB, aligned to 32 KiB (bit 14 of SP set = overflowed, see vectors.S). */
+#define KERNEL_STACK_SIZE         16384
+#define KERNEL_STACK_OVERFLOW_BIT 14
+#define TRAP_SLOT_STACK_OVERFLOW  16 /* aarch64_trap_entry's slot for an overflow */
 
 /* struct trap_frame layout (arch_trap.h), in bytes. */
 #define TF_X(n) ((n)*8)

@@ -129,6 +129,11 @@ void aarch64_trap_entry(struct trap_frame *tf, uint64_t slot) {
     unsigned kind = slot & 3;
     const char *origin = slot_origins[(slot >> 2) & 3];
 
+    if (slot == TRAP_SLOT_STACK_OVERFLOW) {
+        ksnprintf(cause, sizeof(cause), "kernel stack overflow (while taking ESR %#llx)",
+                  (unsigned long long)tf->esr);
+        trap_fatal(tf, cause, tf->sp - TF_SIZE);
+    }
     if (slot == 4 && try_fixup(tf, ec)) {
         return;
     }

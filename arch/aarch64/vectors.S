@@ -11,9 +11,8 @@
 
 #include "aarch64.h"
 
-    .macro  trap_stub slot, from_el0
-trap_slot_\slot:
-    sub     sp, sp, #TF_SIZE
+    /* Push a struct trap_frame at sp; sp_src: 0 = SP_EL1 above it, 1 = SP_EL0, 2 = overflow. */
+    .macro  save_frame sp_src
     stp     x0, x1, [sp, #TF_X(0)]
     stp     x2, x3, [sp, #TF_X(2)]
     stp     x4, x5, [sp, #TF_X(4)]
@@ -29,10 +28,13 @@ trap_slot_\slot:
     stp     x24, x25, [sp, #TF_X(24)]
     stp     x26, x27, [sp, #TF_X(26)]
     stp     x28, x29, [sp, #TF_X(28)]
-    .if \from_el0
+    .if \sp_src == 0
+    add     x0, sp, #TF_SIZE
+    .elseif \sp_src == 1
     mrs     x0, sp_el0
     .else
-    add     x0, sp, #TF_SIZE
+    mrs     x0, tpidr_el0
+    add     x0, x0, #TF_SIZE
     .endif
     stp     x30, x0, [sp, #TF_X(30)]
     mrs     x0, elr_el1
@@ -43,6 +45,25 @@ trap_slot_\slot:
     stp     x0, x1, [sp, #TF_ESR]
     /* x29 -> the saved {x29, x30} pair: handler backtraces continue into the trapped code. */
     add     x29, sp, #TF_X(29)
+    .endm
+
+    .macro  trap_stub slot, from_el0
+trap_slot_\slot:
+    sub     sp, sp, #TF_SIZE
+    .if \from_el0
+    save_frame 1
+    .else
+    /*
+     * Kernel stacks are 32 KiB aligned and 16 KiB long: bit 14 of SP set means the frame
+     * would land below the stack. Test SP without a free register (sp += x0; x0 = sp - x0).
+     */
+    add     sp, sp, x0
+    sub     x0, sp, x0
+    tbnz    x0, #KERNEL_STACK_OVERFLOW_BIT, stack_overflow
+    sub     x0, sp, x0
+    sub     sp, sp, x0
+    save_frame 0
+    .endif
     mov     x0, sp
     mov     x1, #\slot
     bl      aarch64_trap_entry
@@ -74,6 +95,26 @@ aarch64_vectors:
     trap_stub 13, 1
     trap_stub 14, 1
     trap_stub 15, 1
+
+    /*
+     * A kernel stack ran out: x0 = the overflowed SP, sp = it + the trapped x0. Park both
+     * in the (user) thread-pointer registers, move to the overflow stack and report.
+     */
+stack_overflow:
+    msr     tpidr_el0, x0
+    sub     x0, sp, x0
+    msr     tpidrro_el0, x0
+    ldr     x0, =__overflow_stack_top
+    mov     sp, x0
+    sub     sp, sp, #TF_SIZE
+    mrs     x0, tpidrro_el0
+    save_frame 2
+    mov     x0, sp
+    mov     x1, #TRAP_SLOT_STACK_OVERFLOW
+    bl      aarch64_trap_entry
+1:  wfi
+    b       1b
+    .ltorg
 
 trap_return:
     ldp     x0, x1, [sp, #TF_ELR]
