@@ -7,6 +7,7 @@
 #include <arch/cpu.h>
 #include <arch/io.h>
 #include <arch/trap.h>
+#include <kernel/boot_info.h>
 #include <kernel/ktest.h>
 
 #include "aarch64.h"
@@ -137,4 +138,32 @@ KTEST(aarch64_cycle_counter_advances) {
     }
     uint64_t b = arch_cycle_counter();
     KTEST_EXPECT(b > a);
+}
+
+KTEST(aarch64_boot_info_from_the_device_tree) {
+    const struct boot_info *bi = kmain_boot_info;
+    uint64_t mpidr, frq;
+
+    __asm__ volatile("mrs %0, mpidr_el1" : "=r"(mpidr));
+    __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(frq));
+    KTEST_EXPECT(bi->cpu_count >= 1);
+    KTEST_EXPECT(bi->boot_cpu < bi->cpu_count);
+    KTEST_EXPECT_EQ(bi->cpus[bi->boot_cpu].hwid, mpidr & 0xff00ffffffULL); /* Aff3..Aff0 */
+    KTEST_EXPECT_EQ(bi->console.type, BOOT_CONSOLE_PL011);
+    KTEST_EXPECT(bi->intc.type == BOOT_INTC_GICV2 || bi->intc.type == BOOT_INTC_GICV3);
+    KTEST_EXPECT(bi->intc.base[0] != 0 && bi->intc.base[1] != 0);
+    KTEST_EXPECT_EQ(bi->timer_freq_hz, frq & 0xffffffff);
+    KTEST_EXPECT(bi->psci_method == BOOT_PSCI_HVC || bi->psci_method == BOOT_PSCI_SMC);
+    KTEST_EXPECT(bi->dtb.pa != 0 && bi->dtb_size >= 40);
+    KTEST_EXPECT(IS_ALIGNED(bi->kernel_phys_base.pa, 0x200000));
+    KTEST_EXPECT_EQ(bi->kernel_size, (uint64_t)(__kernel_end - __kernel_start));
+    KTEST_EXPECT(bi->entry_cycles < arch_cycle_counter());
+    bool dtb_reserved = false;
+    for (uint32_t i = 0; i < bi->mem_count; i++) {
+        const struct mem_region *r = &bi->mem[i];
+        if (bi->dtb.pa >= r->base && bi->dtb.pa < r->base + r->size) {
+            dtb_reserved = r->type == MEM_DTB;
+        }
+    }
+    KTEST_EXPECT(dtb_reserved);
 }
