@@ -83,8 +83,7 @@
 
 /* Early page tables: static, in .bss, handed out in order by the entry code then by C. */
 #define EARLY_PT_POOL_PAGES  32
-#define EARLY_DTB_MAX_BLOCKS 4         /* the DTB window: at most 4 x 2 MiB mapped early */
-#define KERNEL_IMAGE_MAX     (4 << 20) /* two level-3 tables' worth */
+#define EARLY_DTB_MAX_BLOCKS 4 /* the DTB window: at most 4 x 2 MiB mapped early */
 
 /* Flags the entry code passes to aarch64_boot_c(). */
 #define BOOTF_DTB_MAPPED BIT(0) /* x0 held an FDT header; the DTB is mapped */
