@@ -552,7 +552,7 @@ static void test_random_mutants(void **state) {
     int counts[3] = {0};
     (void)state;
 
-    for (int iter = 0; iter < 6000; iter++) {
+    for (int iter = 0; iter < 40000; iter++) {
         struct boot_info *bi = new_bi();
         kstatus_t st;
 

@@ -450,6 +450,8 @@ static void walk_everything(const struct fdt *fdt) {
     }
 }
 
+static void machine(struct fdt_build *fb, const char *bootargs, const char *stdout_path);
+
 static int mutate_and_parse(const uint8_t *b, size_t size, int flips, int *accepted) {
     uint8_t *copy = malloc(size);
     struct boot_info *bi = new_bi();
@@ -498,6 +500,20 @@ static void test_random_mutants(void **state) {
         }
         print_message("mutants of %s: %d accepted, %d corrupt\n", names[k], accepted, n - accepted);
         free(b);
+    }
+    /* The hand-built machine has aliases, reserved-memory, initrd and /memreserve/. */
+    {
+        static struct fdt_build fb;
+        static uint8_t blob[65536];
+        int accepted = 0;
+        size_t len;
+
+        machine(&fb, "console=ttyS0", "serial0:115200");
+        len = fb_finish(&fb, blob, sizeof(blob));
+        for (int i = 0; i < 2000; i++) {
+            mutate_and_parse(blob, len, 1 + (int)test_rand_below(4), &accepted);
+        }
+        print_message("mutants of the built machine: %d accepted\n", accepted);
     }
 }
 
