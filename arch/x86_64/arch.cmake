@@ -91,3 +91,31 @@ function(keel_arch_artifacts elf)
         COMMENT "Building the FAT boot disk keel-x86_64.img")
     add_custom_target(keel_image ALL DEPENDS ${_img})
 endfunction()
+
+# The loader's own QEMU tests: bad boot input must end in a clear message and a failing
+# power-off (status 4), not a hang. Deferred until KeelBootTests has defined keel_qemu_test.
+function(_keel_x86_loader_tests)
+    set(_bad ${CMAKE_BINARY_DIR}/x86-bad-elf)
+    file(MAKE_DIRECTORY ${_bad})
+    add_custom_command(OUTPUT ${_bad}/keel-x86_64.img
+        COMMAND ${CMAKE_COMMAND} -DIMAGE=${_bad}/keel-x86_64.img -DEFI=${_efi}
+                -DKERNEL=${CMAKE_BINARY_DIR}/keel-x86_64.kernel.elf
+                -DCMDLINE=${CMAKE_BINARY_DIR}/generated/x86_64-cmdline -DSIZE_MIB=32
+                -DTRUNCATE_KERNEL=4000 -DMFORMAT=${KEEL_MFORMAT} -DMMD=${KEEL_MMD}
+                -DMCOPY=${KEEL_MCOPY} -P ${_x86}/mkimage.cmake
+        DEPENDS ${_efi} ${CMAKE_BINARY_DIR}/keel-x86_64.kernel.elf ${_x86}/mkimage.cmake
+        COMMENT "Building a boot disk with a truncated kernel (loader test)")
+    add_custom_target(keel_x86_test_images ALL DEPENDS ${_bad}/keel-x86_64.img)
+
+    keel_qemu_test(NAME loader.x86_64.truncated_elf STATUS 4
+        EXPECT "keel-efi: error: keel/kernel.elf rejected: ELF segment data lies outside the file"
+        FORBID "Keel [0-9]"
+        RUN --build-dir ${_bad} --cmdline poweroff) # the last --build-dir wins
+
+    string(REPEAT "x" 1100 _long)
+    keel_qemu_test(NAME loader.x86_64.long_cmdline STATUS 4
+        EXPECT "keel-efi: error: keel/cmdline is too long"
+        FORBID "Keel [0-9]"
+        RUN --cmdline ${_long})
+endfunction()
+cmake_language(DEFER CALL _keel_x86_loader_tests)
