@@ -16,6 +16,8 @@
 #define MSR_APIC_BASE  0x1bU
 #define APIC_BASE_EXTD (1ULL << 10) /* x2APIC mode: the MMIO registers are off */
 #define APIC_VERSION   0x30
+#define MSR_PAT        0x277U
+#define PAT_UC         0x00
 
 static volatile uint64_t ktest_data_word = 0x1122334455667788ULL;
 
@@ -143,6 +145,8 @@ KTEST(x86_mmio_map_is_uncached) {
     KTEST_EXPECT_EQ(pte & (X86_PTE_PCD | X86_PTE_PWT | X86_PTE_W),
                     X86_PTE_PCD | X86_PTE_PWT | X86_PTE_W);
     KTEST_EXPECT_EQ(pte & X86_PTE_NX, nx_on() ? X86_PTE_NX : 0);
+    /* PCD+PWT select PAT entry 3, which must still be its reset value, uncached. */
+    KTEST_EXPECT_EQ((x86_rdmsr(MSR_PAT) >> 24) & 0x7, PAT_UC);
     if (!(apic & APIC_BASE_EXTD)) {
         uint32_t ver = *(volatile uint32_t *)((volatile uint8_t *)va + APIC_VERSION) & 0xff;
         KTEST_EXPECT(ver >= 0x10 && ver <= 0x1f); /* an integrated local APIC */
