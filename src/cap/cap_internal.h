@@ -102,14 +102,20 @@ static inline uint32_t cap_word_gen(uint64_t w) {
     return (uint32_t)(w >> CAP_W_GEN_SHIFT);
 }
 
+/* Slot management (cap_space.c); the caller holds space->lock for all three. */
 /*
- * Slot management (cap_space.c); caller holds space->lock. cap_slot_alloc() returns a
- * dead slot with its links cleared and the generation it will carry; cap_slot_publish()
- * makes it live; cap_slot_free() kills it and bumps the generation.
+ * Reserve a dead slot (links clear) and the generation it will carry, growing the table
+ * by one chunk if needed. KEEL_EEXHAUSTED (quota or capacity), KEEL_ENOMEM, KEEL_EINVAL
+ * (space dying). Nothing changes on failure; the slot is not live until published.
  */
 __must_check kstatus_t cap_slot_alloc(struct cap_space *space, uint32_t *index, uint32_t *gen);
+/* Make a reserved slot live: entry fields first, then the word (release). */
 void cap_slot_publish(struct cap_space *space, uint32_t index, uint32_t gen, uint32_t type,
                       uint32_t rights, void *object, uint64_t badge);
+/*
+ * Kill a live slot whose tree links are already unlinked: word first (generation + 1),
+ * then the entry fields; back on the free list, or retired at the last generation.
+ */
 void cap_slot_free(struct cap_space *space, uint32_t index);
 
 /*
@@ -119,12 +125,21 @@ void cap_slot_free(struct cap_space *space, uint32_t index);
 __must_check kstatus_t cap_slot_get(struct cap_space *space, keel_handle_t handle, uint64_t *word,
                                     struct cap_entry **entry);
 
-/* Derivation-sequence primitives (cap_tree.c); caller holds cap_tree_lock. */
+/*
+ * Derivation-sequence primitives (cap_tree.c), all O(1); the caller holds cap_tree_lock
+ * (cap_tree_init_root() also works on an entry no sequence can reach yet).
+ */
+/* Make e a root with no descendants: its own open, close pair. */
 void cap_tree_init_root(struct cap_entry *e);
+/* Link child (not in any sequence) as the first child of parent. */
 void cap_tree_insert_child(struct cap_entry *parent, struct cap_entry *child);
+/* Remove e's tokens; its descendants become its parent's children. Clears e's links. */
 void cap_tree_unlink(struct cap_entry *e);
+/* Put repl (not in any sequence) exactly where old is; old's links are cleared. */
 void cap_tree_replace(struct cap_entry *old, struct cap_entry *repl);
+/* True if e has at least one descendant. */
 bool cap_tree_has_children(const struct cap_entry *e);
+/* e's first descendant (the owner of the token after e's open), or NULL. */
 struct cap_entry *cap_tree_first_descendant(const struct cap_entry *e);
 
 #endif /* CAP_INTERNAL_H */
