@@ -62,7 +62,7 @@ primary_entry:
     adr     x0, msg_bad_el
     b       early_fail
 
-    /* EL2: make EL1 an AArch64 guest-free kernel level and drop into it. */
+    /* EL2: no hypervisor here; make EL1 AArch64 with nothing trapped and drop into it. */
 el2_to_el1:
     mov     x0, #HCR_EL2_RW
     msr     hcr_el2, x0
