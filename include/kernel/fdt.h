@@ -54,8 +54,9 @@ fdt_node_t fdt_parent(const struct fdt *fdt, fdt_node_t node);
 const char *fdt_node_name(const struct fdt *fdt, fdt_node_t node);
 
 /*
- * Find a node by absolute path ("/cpus/cpu@0"); a component without '@' also matches a
- * name with a unit address when it is the only such. KEEL_ENOTFOUND if absent.
+ * Find a node by absolute path ("/cpus/cpu@0"); a component without '@' matches an exact
+ * name first, else the first name with a unit address ("/memory" -> "memory@40000000").
+ * KEEL_ENOTFOUND if absent.
  */
 __must_check kstatus_t fdt_find_path(const struct fdt *fdt, const char *path, fdt_node_t *out);
 
@@ -96,7 +97,7 @@ uint64_t fdt_read_cells(const void *p, uint32_t cells);
 
 /*
  * #address-cells / #size-cells that `node` sets for its children (defaults 2 and 1).
- * KEEL_ECORRUPT if a value is malformed or above 2 (4 for address of PCI-like buses).
+ * KEEL_ECORRUPT if a property is not one cell or a value is above 4.
  */
 __must_check kstatus_t fdt_cells(const struct fdt *fdt, fdt_node_t node, uint32_t *addr_cells,
                                  uint32_t *size_cells);
@@ -105,6 +106,7 @@ __must_check kstatus_t fdt_cells(const struct fdt *fdt, fdt_node_t node, uint32_
  * Entry `index` of `node`'s "reg", decoded with its parent's cells (no "ranges"
  * translation: on the supported machines reg addresses are physical).
  * KEEL_ENOTFOUND: no reg or index past the end. KEEL_ECORRUPT: bad cells or length.
+ * KEEL_ENOTSUP: more than 2 address or size cells (e.g. PCI), or 0 address cells.
  */
 __must_check kstatus_t fdt_get_reg(const struct fdt *fdt, fdt_node_t node, uint32_t index,
                                    uint64_t *addr, uint64_t *size);
