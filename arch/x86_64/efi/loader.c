@@ -529,6 +529,10 @@ static bool conout_serial_guess(void) {
     return have_debug_exit();
 }
 
+/*
+ * The UEFI entry (called by gnu-efi's crt0 after relocation). Never returns on success:
+ * it jumps to the kernel. Returns an EFI error after printing why on bad boot input.
+ */
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab) {
