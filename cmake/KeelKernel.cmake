@@ -24,7 +24,7 @@ target_compile_options(keel_kernel_flags INTERFACE
     -ffreestanding -fno-stack-protector -fno-pic -fno-pie -fno-omit-frame-pointer
     -fno-strict-aliasing -fno-common -ffunction-sections -fdata-sections -g -O2)
 target_link_options(keel_kernel_flags INTERFACE
-    -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096
+    -nostdlib -static $<$<STREQUAL:${KEEL_COMPILER},gcc>:-no-pie> -Wl,--build-id=none -Wl,-z,max-page-size=4096
     -Wl,-z,noexecstack ${KEEL_LINKER_FLAGS})
 
 include(${KEEL_ROOT}/arch/${ARCH}/arch.cmake)
