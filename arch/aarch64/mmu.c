@@ -7,6 +7,7 @@
  * invalid to valid, so there is no break-before-make to do. The memory issue replaces
  * all of this with the real VM layer.
  */
+#include <arch/mmu.h>
 #include <arch/io.h>
 #include <kernel/string.h>
 
@@ -183,5 +184,14 @@ kstatus_t arch_mmio_map(paddr_t pa, size_t size, volatile void **out) {
     }
     *out = (volatile void *)(mmio_next + (pa.pa - start));
     mmio_next += end - start + PAGE_SIZE;
+    return KEEL_OK;
+}
+
+/*
+ * The kernel keeps running on the boot page tables for now; moving the kernel onto an
+ * address space built with the portable VM layer (vmm.h) is the memory issue's arch step.
+ */
+kstatus_t arch_mm_init(const struct boot_info *bi) {
+    (void)bi;
     return KEEL_OK;
 }

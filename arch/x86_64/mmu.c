@@ -5,6 +5,7 @@
  * dropping the loader's identity mapping. The memory issue replaces this with a full
  * VM layer; until then tables for MMIO windows come from a small static pool.
  */
+#include <arch/mmu.h>
 #include <arch/cpu.h>
 #include <arch/io.h>
 #include <arch/x86_pt.h>
@@ -132,5 +133,14 @@ kstatus_t arch_mmio_map(paddr_t pa, size_t size, volatile void **out) {
     }
     mmio_window_next += len + PAGE_SIZE; /* an unmapped guard page between windows */
     *out = (volatile void *)(va + (pa.pa - first));
+    return KEEL_OK;
+}
+
+/*
+ * The kernel keeps running on the boot page tables for now; moving the kernel onto an
+ * address space built with the portable VM layer (vmm.h) is the memory issue's arch step.
+ */
+kstatus_t arch_mm_init(const struct boot_info *bi) {
+    (void)bi;
     return KEEL_OK;
 }

@@ -14,6 +14,7 @@
 #include <kernel/kprintf.h>
 #include <kernel/ktest.h>
 #include <kernel/memmap.h>
+#include <kernel/mm.h>
 #include <kernel/panic.h>
 #include <kernel/string.h>
 #include <kernel/version.h>
@@ -79,6 +80,11 @@ void kmain(const struct boot_info *bi) {
                 arch_name, (unsigned long long)banner_cycles, (unsigned long long)banner_cycles);
     }
     print_memory_map(bi);
+
+    st = mm_init(bi);
+    if (st != KEEL_OK) {
+        panic("memory management failed to start: error %d", st);
+    }
 
     if (cmdline_value_is(bi->cmdline, "selftest", "fault")) {
         deliberate_fault();
