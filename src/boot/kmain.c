@@ -11,6 +11,7 @@
 #include <kernel/boot_info.h>
 #include <kernel/cmdline.h>
 #include <kernel/console.h>
+#include <kernel/kbench.h>
 #include <kernel/kprintf.h>
 #include <kernel/ktest.h>
 #include <kernel/memmap.h>
@@ -88,6 +89,10 @@ void kmain(const struct boot_info *bi) {
 
     if (cmdline_value_is(bi->cmdline, "selftest", "fault")) {
         deliberate_fault();
+    }
+
+    if (cmdline_find(bi->cmdline, "bench", NULL, NULL)) {
+        kbench_run_all();
     }
 
     const char *prefix;
