@@ -69,8 +69,9 @@ enum sched_state {
 #define SCHED_QUANTUM_MAX_NS    SCHED_QUANTUM_IDLE_NS
 /* A thread's level stays within [base - SPAN, base] (never below Low unless base Idle). */
 #define SCHED_FEEDBACK_SPAN     1
-/* A runnable thread that has waited this long in a level queue moves to the boost queue. */
+/* A thread queued this long at its level moves to the boost queue (served first). */
 #define SCHED_AGING_NS          (200 * NSEC_PER_MSEC)
+#define SCHED_BOOST_SLICE_NS    (5 * NSEC_PER_MSEC) /* what an aged thread runs before going back */
 /* Steal when the victim's load exceeds the thief's by at least this much. */
 #define SCHED_STEAL_THRESHOLD   2
 /* A busy CPU looks for an imbalance to pull from this often (in sched_tick). */
@@ -108,7 +109,7 @@ struct sched_entity {
     uint8_t level;      /* feedback level, base - SPAN .. base */
     uint8_t queue;      /* queue index while QUEUED (a level or SCHED_QUEUE_BOOST) */
     uint8_t block_reason;
-    bool boosted;        /* picked from the boost queue: runs one quantum, then back */
+    bool boosted;        /* picked from the boost queue: runs one boost slice */
     bool wait_prepared;  /* between sched_prepare_block() and sched_block() */
     bool wait_cancelled; /* a wake-up arrived in that window: sched_block() returns */
     bool yield_pending;

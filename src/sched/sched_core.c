@@ -280,7 +280,7 @@ static void rq_age(struct sched_cpu *rq, uint64_t now) {
             return;
         }
         rq_dequeue(rq, oldest);
-        oldest->slice_left_ns = quantum_ns[oldest->level];
+        oldest->slice_left_ns = SCHED_BOOST_SLICE_NS;
         oldest->nr_boosts++;
         rq_enqueue(rq, oldest, SCHED_QUEUE_BOOST, now);
     }
@@ -384,13 +384,14 @@ kstatus_t sched_set_priority(struct sched_entity *e, unsigned prio) {
         st = KEEL_EINVAL;
     } else {
         bool queued = e->state == SCHED_QUEUED;
+        bool in_boost = queued && e->queue == SCHED_QUEUE_BOOST;
         if (queued) {
             rq_dequeue(rq, e);
         }
         e->base_level = e->level = (uint8_t)level;
         e->slice_left_ns = quantum_ns[level];
         if (queued) {
-            rq_enqueue(rq, e, e->boosted ? SCHED_QUEUE_BOOST : level, rq->now_ns);
+            rq_enqueue(rq, e, in_boost ? SCHED_QUEUE_BOOST : level, rq->now_ns);
         }
         if (rq_should_preempt(rq)) {
             rq->need_resched = true;
@@ -459,14 +460,15 @@ static int put_prev(struct sched_cpu *rq, struct sched_entity *p, uint64_t now) 
     }
     bool yielded = p->yield_pending;
     p->yield_pending = false;
-    if (p->slice_left_ns == 0) {
+    if (p->boosted && (yielded || p->slice_left_ns == 0)) {
+        /* the boost slice is over: back to its level with a fresh quantum, no feedback */
+        p->boosted = false;
+        p->slice_left_ns = quantum_ns[p->level];
+    } else if (p->slice_left_ns == 0) {
         unsigned nl = sched_feedback_level(p->base_level, p->level, true);
         p->nr_demotions += nl < p->level;
         p->level = (uint8_t)nl;
         p->slice_left_ns = quantum_ns[nl];
-        p->boosted = false;
-    } else if (yielded) {
-        p->boosted = false;
     }
     if ((p->affinity & CPUMASK_CPU(rq->id)) == 0) {
         uint32_t load[SCHED_MAX_CPUS];

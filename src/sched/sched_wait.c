@@ -51,7 +51,7 @@ kstatus_t sched_block(unsigned cpu, struct sched_entity *e, unsigned reason, uin
     if (e->klass == SCHED_CLASS_EDF) {
         edf_block(rq, e);
     } else {
-        bool used = e->slice_left_ns == 0;
+        bool used = !e->boosted && e->slice_left_ns == 0; /* a boost slice is not a quantum */
         unsigned nl = sched_feedback_level(e->base_level, e->level, used);
         e->nr_promotions += nl > e->level;
         e->nr_demotions += nl < e->level;
