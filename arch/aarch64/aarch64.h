@@ -60,6 +60,7 @@
 #define TCR_WALK1     (BIT(24) | BIT(26) | (3 << 28)) /* IRGN1 ORGN1 SH1 */
 #define TCR_TG1_4K    BIT(31)                         /* TG1 = 0b10 */
 #define TCR_EPD0      BIT(7)                          /* no TTBR0 walks: the low half faults */
+#define TCR_EPD1      BIT(23)                         /* no TTBR1 walks (the table switch) */
 #define TCR_BASE      (TCR_T0SZ | TCR_T1SZ | TCR_WALK0 | TCR_WALK1 | TCR_TG1_4K)
 #define TCR_IPS_SHIFT 32
 
@@ -110,6 +111,7 @@
 #include <kernel/types.h>
 
 struct trap_frame;
+struct vm_space;
 
 /* Entry code hands over here, running at the link address with the MMU on. */
 __noreturn void aarch64_boot_c(uint64_t dtb_pa, uint64_t kernel_pa, uint64_t entry_cycles,
@@ -127,7 +129,39 @@ void aarch64_trap_entry(struct trap_frame *tf, uint64_t slot);
 void aarch64_mmu_init(uint64_t kernel_pa, uint64_t pool_used);
 __must_check kstatus_t aarch64_map(uint64_t va, uint64_t pa, uint64_t size, uint64_t attrs);
 
-/* The leaf descriptor mapping va in the kernel tables and its level; false if unmapped. */
+/*
+ * Direct-map [start, end) of RAM (page aligned, below KEEL_DIRECT_MAP_MAX) in the early
+ * tables and remember the range for the kernel space. KEEL_EEXHAUSTED when too many
+ * discontiguous ranges; else as aarch64_map. Boot only, before mm_init.
+ */
+struct aarch64_range {
+    uint64_t start, end;
+};
+__must_check kstatus_t aarch64_map_ram(uint64_t start, uint64_t end);
+
+/* The RAM ranges aarch64_map_ram recorded (contiguous ones merged), and their count. */
+unsigned aarch64_ram_ranges(const struct aarch64_range **out);
+
+/* Map every device window handed out so far into ks (at the same addresses). vmm errors. */
+__must_check kstatus_t aarch64_mmio_carry_over(struct vm_space *ks);
+
+/* TTBR1 left the early tables: aarch64_map refuses (KEEL_ENOTSUP) from now on. */
+void aarch64_early_tables_retired(void);
+
+/*
+ * Move TTBR1_EL1 to the root at root_pa, break-before-make for the whole kernel half,
+ * running from the entry code's identity block (entry.S). va_minus_pa: kernel-image
+ * offset. Interrupts masked; boot CPU. Leaves TTBR0 walks on (see drop_identity_map).
+ */
+void aarch64_switch_ttbr1(uint64_t root_pa, uint64_t va_minus_pa);
+
+/* TLB maintenance for every address space (kspace.c). */
+extern const struct vm_tlb_ops aarch64_tlb_ops;
+
+/*
+ * The leaf descriptor mapping va in the live TTBR1 tables (early or VM layer) and its
+ * Arm level; false if unmapped. Needs the direct map (reads tables through it).
+ */
 bool aarch64_lookup(uint64_t va, uint64_t *desc, unsigned *level);
 
 /* Physical address of a kernel-image address (valid once aarch64_mmu_init ran). */
@@ -136,8 +170,15 @@ uint64_t aarch64_kimg_to_phys(const void *p);
 /* Turn off TTBR0 walks (the identity map used for the MMU switch). */
 void aarch64_drop_identity_map(void);
 
-/* Read 8 bytes at addr; KEEL_EFAULT (no fault report) if the access aborts. */
+/*
+ * Probes whose fault is recovered instead of reported: read or write 8 bytes at addr, or
+ * call addr (which should hold a RET: returns KEEL_OK if it ran). KEEL_EFAULT if the
+ * access aborts; the VM layer's reason is then in aarch64_probe_reason. Any context.
+ */
 __must_check kstatus_t aarch64_probe_read64(uintptr_t addr, uint64_t *out);
+__must_check kstatus_t aarch64_probe_write64(uintptr_t addr, uint64_t value);
+__must_check kstatus_t aarch64_probe_exec(uintptr_t addr);
+extern const char *volatile aarch64_probe_reason;
 
 /* Semihosting call; returns SEMIHOST_UNAVAILABLE when QEMU has semihosting off. */
 long aarch64_semihost(unsigned long op, const void *arg);
@@ -153,7 +194,8 @@ extern volatile uint64_t aarch64_ktest_brk_count;
 
 /* Linker-script symbols. */
 extern char __kernel_start[], __kernel_end[], __text_end[], __rodata_end[];
-extern char __boot_stack_bottom[], __boot_stack_top[];
+extern char __boot_stack_guard[], __boot_stack_bottom[], __boot_stack_top[];
+extern char __overflow_stack_guard[], __overflow_stack_bottom[], __overflow_stack_top[];
 extern char aarch64_vectors[];
 #endif
 

@@ -10,6 +10,7 @@ set(KEEL_ARCH_SOURCES
     ${_a64}/boot.c
     ${_a64}/compiler_rt.c
     ${_a64}/cpu.c
+    ${_a64}/kspace.c
     ${_a64}/mmu.c
     ${_a64}/trap.c)
 if(KEEL_KTEST)

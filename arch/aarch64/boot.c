@@ -75,8 +75,7 @@ static kstatus_t map_ram(const void *blob, size_t size) {
             if (end <= start) {
                 continue;
             }
-            st = aarch64_map(KEEL_DIRECT_MAP_BASE + start, start, end - start,
-                             PTE_KERNEL_RW | PTE_PXN | PTE_UXN);
+            st = aarch64_map_ram(start, end);
             if (st != KEEL_OK) {
                 break;
             }

@@ -128,6 +128,7 @@ in_el1:
     ldr     x10, =__text_end
     ldr     x11, =__rodata_end
     ldr     x12, =__boot_stack_guard
+    ldr     x17, =__overflow_stack_guard
     ldr     x13, =KEEL_KERNEL_BASE
     sub     x13, x13, KERNEL_PA     /* pa = va - x13 */
     ldr     x14, =(PTE_KERNEL_RO | PTE_UXN | PTE_PAGE)
@@ -136,7 +137,9 @@ in_el1:
 4:  cmp     x26, x27
     b.hs    6f
     cmp     x26, x12
-    b.eq    5f                      /* the guard page stays unmapped */
+    b.eq    5f                      /* the guard pages stay unmapped */
+    cmp     x26, x17
+    b.eq    5f
     cmp     x26, x10
     csel    x2, x14, x15, lo
     cmp     x26, x11
@@ -245,6 +248,38 @@ mmu_switch:
     msr     sctlr_el1, x0
     isb
     br      x1
+
+    /*
+     * void aarch64_switch_ttbr1(uint64_t root_pa, uint64_t va_minus_pa)
+     * Move the kernel half onto a new root, break-before-make for the whole of TTBR1:
+     * the old and new tables map some addresses with different block sizes, so no TLB
+     * entry of the old tables may survive into the new ones. Runs from the identity
+     * block the entry code left in TTBR0 (this code is in the same 2 MiB block as
+     * mmu_switch): TTBR1 walks off (EPD1), TLBI, new root, walks on, return to the
+     * caller's kernel address. No stack; interrupts must be masked. Boot CPU only;
+     * the caller turns TTBR0 walks off again afterwards.
+     */
+    .globl  aarch64_switch_ttbr1
+aarch64_switch_ttbr1:
+    mrs     x2, tcr_el1
+    bic     x2, x2, #TCR_EPD0       /* TTBR0 walks on: the identity block */
+    msr     tcr_el1, x2
+    isb
+    adr     x3, 1f
+    sub     x3, x3, x1
+    br      x3                      /* continue at the physical alias */
+1:  orr     x2, x2, #TCR_EPD1       /* no walks of the old kernel tables from here */
+    msr     tcr_el1, x2
+    isb
+    dsb     ishst                   /* the new tables are written */
+    tlbi    vmalle1is               /* break: no old kernel translation survives */
+    dsb     ish
+    isb
+    msr     ttbr1_el1, x0           /* make: the new root */
+    bic     x2, x2, #TCR_EPD1
+    msr     tcr_el1, x2
+    isb
+    ret                             /* x30: the caller's kernel address */
 
     /* x0 root (physical), x1 va, x2 descriptor, x3 level (2 or 3). Clobbers x4-x9. */
 early_map:

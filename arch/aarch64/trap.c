@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * AArch64 exceptions, C side: the handler the vectors call, the few faults it recovers
- * from (the probe load, semihosting when QEMU has it off, the ktest breakpoint), and for
- * everything else the cause in words from ESR_EL1 (Arm ARM D17.2.37) handed to
- * trap_fatal() with the faulting address and a full register dump.
+ * from (the probes, semihosting when QEMU has it off, the ktest breakpoint), page faults
+ * routed to the VM layer (vm_fault) for a reason in words, and for everything else the
+ * cause from ESR_EL1 (Arm ARM D17.2.37), handed to trap_fatal() with the faulting
+ * address and a full register dump.
  */
 #include <arch/cpu.h>
 #include <arch/trap.h>
 #include <kernel/kprintf.h>
 #include <kernel/panic.h>
+#include <kernel/vm_fault.h>
 
 #include "aarch64.h"
 
@@ -31,12 +33,20 @@ STATIC_ASSERT(TF_SIZE % 16 == 0, "SP must stay 16-byte aligned");
 #define EC_BRK         0x3c
 
 #define ISS_FNV (1u << 10) /* FAR not valid */
+#define ISS_FSC 0x3fu      /* fault status code */
 #define ISS_CM  (1u << 8)  /* cache maintenance */
 #define ISS_WNR (1u << 6)  /* write, not read */
 
-extern char aarch64_semihost_insn[], aarch64_probe_insn[], aarch64_probe_fixup[];
+/* Tries on an address-space lock another CPU may hold before giving up on vm_fault(). */
+#define FAULT_LOCK_TRIES 100000
+
+extern char aarch64_semihost_insn[], aarch64_probe_insn[], aarch64_probe_write_insn[],
+    aarch64_probe_fixup[];
 
 volatile uint64_t aarch64_ktest_brk_count;
+/* The address aarch64_probe_exec() is calling (0 when none); written by vectors.S. */
+volatile uintptr_t aarch64_probe_exec_target;
+const char *volatile aarch64_probe_reason;
 
 static const char *const ec_names[64] = {
     [0x00] = "undefined instruction",
@@ -102,10 +112,77 @@ static const char *fault_status(uint32_t fsc, int *level) {
     }
 }
 
+static bool is_abort(uint32_t ec) {
+    return ec == EC_DABT_SAME || ec == EC_DABT_LOWER || ec == EC_IABT_SAME || ec == EC_IABT_LOWER;
+}
+
+/*
+ * A page fault is an abort whose status is a translation, access-flag or permission fault
+ * (FSC 0x04-0x0f) with a valid FAR; alignment, external and address-size aborts are not.
+ */
+static bool is_page_fault(uint32_t ec, uint32_t iss) {
+    uint32_t fsc = iss & ISS_FSC;
+    return is_abort(ec) && fsc >= 0x04 && fsc <= 0x0f && (iss & ISS_FNV) == 0;
+}
+
+/* What the faulting access did, as VM_FAULT_* bits. */
+static uint32_t fault_access(uint32_t ec, uint32_t iss) {
+    uint32_t access;
+    if (ec == EC_IABT_SAME || ec == EC_IABT_LOWER) {
+        access = VM_FAULT_EXEC;
+    } else {
+        /* Cache maintenance reports WnR = 1 but only needs the page readable. */
+        access = (iss & ISS_WNR) && !(iss & ISS_CM) ? VM_FAULT_WRITE : VM_FAULT_READ;
+    }
+    return access | (ec == EC_DABT_LOWER || ec == EC_IABT_LOWER ? VM_FAULT_USER : 0);
+}
+
+/*
+ * Ask the VM layer about a page fault at va. The kernel half goes to vmm_kernel_space;
+ * there are no user address spaces yet (TTBR0 walks are off), so the lower half is simply
+ * unmapped. If the space's lock stays held (a fault inside the VM layer itself on this
+ * CPU), vm_fault() would deadlock: the fault is then reported unclassified.
+ */
+static kstatus_t classify(uint64_t va, uint32_t access, const char **reason) {
+    if ((va >> 48) != 0xffff) {
+        *reason = "not mapped (no user address space is active)";
+        return KEEL_EFAULT;
+    }
+    struct vm_space *as = vmm_kernel_space;
+    if (as != NULL) {
+        unsigned tries = 0;
+        while (!spin_trylock(&as->lock)) {
+            if (++tries == FAULT_LOCK_TRIES) {
+                *reason = "not classified: the address-space lock is held (fault in the VM "
+                          "layer?)";
+                return KEEL_EFAULT;
+            }
+            arch_cpu_relax();
+        }
+        spin_unlock(&as->lock);
+    }
+    return vm_fault(as, VADDR(va), access, reason);
+}
+
 /* The recoverable cases. True if handled (the frame was edited to resume). */
 static bool try_fixup(struct trap_frame *tf, uint32_t ec) {
-    if (ec == EC_DABT_SAME && tf->elr == (uintptr_t)aarch64_probe_insn) {
-        tf->elr = (uintptr_t)aarch64_probe_fixup;
+    uint32_t iss = (uint32_t)tf->esr & 0x1ffffff;
+    bool probe = (ec == EC_DABT_SAME && (tf->elr == (uintptr_t)aarch64_probe_insn ||
+                                         tf->elr == (uintptr_t)aarch64_probe_write_insn)) ||
+                 (ec == EC_IABT_SAME && aarch64_probe_exec_target != 0 &&
+                  tf->elr == aarch64_probe_exec_target);
+    if (probe) {
+        const char *reason = "not a page fault";
+        if (is_page_fault(ec, iss)) {
+            (void)classify(tf->far, fault_access(ec, iss), &reason);
+        }
+        aarch64_probe_reason = reason;
+        if (ec == EC_IABT_SAME) {
+            tf->x[0] = (uint64_t)(int64_t)KEEL_EFAULT;
+            tf->elr = tf->x[30]; /* back into aarch64_probe_exec */
+        } else {
+            tf->elr = (uintptr_t)aarch64_probe_fixup;
+        }
         return true;
     }
     if (ec == EC_UNKNOWN && tf->elr == (uintptr_t)aarch64_semihost_insn) {
@@ -130,8 +207,13 @@ void aarch64_trap_entry(struct trap_frame *tf, uint64_t slot) {
     const char *origin = slot_origins[(slot >> 2) & 3];
 
     if (slot == TRAP_SLOT_STACK_OVERFLOW) {
-        ksnprintf(cause, sizeof(cause), "kernel stack overflow (while taking ESR %#llx)",
-                  (unsigned long long)tf->esr);
+        const char *reason = NULL;
+        if (is_page_fault(ec, iss)) {
+            (void)classify(tf->far, fault_access(ec, iss), &reason);
+        }
+        ksnprintf(cause, sizeof(cause), "kernel stack overflow (while taking ESR %#llx%s%s)",
+                  (unsigned long long)tf->esr, reason != NULL ? ": page fault " : "",
+                  reason != NULL ? reason : "");
         trap_fatal(tf, cause, tf->sp - TF_SIZE);
     }
     if (slot == 4 && try_fixup(tf, ec)) {
@@ -143,7 +225,19 @@ void aarch64_trap_entry(struct trap_frame *tf, uint64_t slot) {
         trap_fatal(tf, cause, addr);
     }
     const char *name = ec_names[ec] != NULL ? ec_names[ec] : "unknown exception class";
-    if (ec == EC_DABT_SAME || ec == EC_DABT_LOWER || ec == EC_IABT_SAME || ec == EC_IABT_LOWER) {
+    if (is_page_fault(ec, iss)) {
+        uint32_t access = fault_access(ec, iss);
+        const char *reason;
+        if (classify(tf->far, access, &reason) == KEEL_OK) {
+            return; /* resolved: retry the access */
+        }
+        int level;
+        const char *fs = fault_status(iss & ISS_FSC, &level);
+        ksnprintf(cause, sizeof(cause), "page fault (%s): %s [%s%s, %s, level %d]",
+                  vm_fault_access_name(access), reason, name, origin, fs, level);
+        trap_fatal(tf, cause, tf->far);
+    }
+    if (is_abort(ec)) {
         int level;
         const char *fs = fault_status(iss & 0x3f, &level);
         bool data = ec == EC_DABT_SAME || ec == EC_DABT_LOWER;

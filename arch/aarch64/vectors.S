@@ -4,8 +4,8 @@
  * (Arm ARM D1.10.2): {current EL with SP_EL0, current EL with SP_ELx, lower EL AArch64,
  * lower EL AArch32} x {synchronous, IRQ, FIQ, SError}. Every slot saves a full struct
  * trap_frame on SP_EL1, calls aarch64_trap_entry(frame, slot) and, if that returns,
- * restores the (possibly edited) frame and erets. Also the two tiny helpers whose
- * faults the trap handler knows how to recover from: the semihosting call and a probe.
+ * restores the (possibly edited) frame and erets. Also the tiny helpers whose faults
+ * the trap handler knows how to recover from: the semihosting call and the probes.
  */
 #include <keel/errors.h>
 
@@ -156,6 +156,33 @@ aarch64_probe_insn:
     ret
 aarch64_probe_fixup:
     mov     w0, #KEEL_EFAULT
+    ret
+
+    /* kstatus_t aarch64_probe_write64(addr, value): a store whose abort becomes KEEL_EFAULT. */
+    .globl  aarch64_probe_write64, aarch64_probe_write_insn
+aarch64_probe_write64:
+aarch64_probe_write_insn:
+    str     x1, [x0]
+    mov     w0, #0
+    ret
+
+    /*
+     * kstatus_t aarch64_probe_exec(addr): call addr with x0 = 0 (a RET there returns
+     * KEEL_OK). An instruction abort at exactly the armed address resumes at our x30 with
+     * x0 = KEEL_EFAULT (trap.c).
+     */
+    .globl  aarch64_probe_exec
+aarch64_probe_exec:
+    stp     x29, x30, [sp, #-16]!
+    mov     x29, sp
+    adrp    x1, aarch64_probe_exec_target
+    str     x0, [x1, :lo12:aarch64_probe_exec_target]
+    mov     x2, x0
+    mov     x0, #0
+    blr     x2
+    adrp    x1, aarch64_probe_exec_target
+    str     xzr, [x1, :lo12:aarch64_probe_exec_target]
+    ldp     x29, x30, [sp], #16
     ret
 
     .section .note.GNU-stack, "", %progbits

@@ -11,6 +11,12 @@
 #define KEEL_DIRECT_MAP_BASE 0xffff000000000000
 /* The kernel image is linked here; it runs wherever booti put it physically. */
 #define KEEL_KERNEL_BASE     0xffffffff80000000
+/*
+ * vmalloc() window: one 512 GiB root-table slot (TTBR1 level-0 entry 510), whose level-1
+ * table arch_mm_init() preallocates. Below the device window, above the unmapped hole.
+ */
+#define KEEL_VMALLOC_BASE    0xffffff0000000000
+#define KEEL_VMALLOC_END     0xffffff8000000000
 /* arch_mmio_map() hands out addresses from [KEEL_MMIO_BASE, KEEL_MMIO_END). */
 #define KEEL_MMIO_BASE       0xfffffffe00000000
 #define KEEL_MMIO_END        0xffffffff80000000
