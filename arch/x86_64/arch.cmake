@@ -11,6 +11,8 @@ set(KEEL_ARCH_SOURCES
     ${_x86}/boot.c
     ${_x86}/cpu.c
     ${_x86}/mmu.c
+    ${_x86}/kspace.c
+    ${_x86}/tlb.c
     ${_x86}/trap.c
     ${_x86}/libgcc.c)
 if(KEEL_KTEST)

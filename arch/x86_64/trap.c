@@ -2,22 +2,23 @@
 /*
  * x86_64 traps: this CPU's GDT (kernel code/data and a TSS whose IST stacks catch
  * double faults, NMIs and machine checks even on a broken stack), the IDT for the 32
- * exception vectors, and the C side of the trap path: describe the exception in words
- * and hand it to trap_fatal(), unless a self test armed an expectation for it.
+ * exception vectors, and the C side of the trap path: page faults go to the VM layer
+ * (vm_fault), anything unresolved is described in words and handed to trap_fatal(),
+ * unless a self test armed an expectation for it.
  */
 #include <arch/cpu.h>
 #include <arch/arch_mmu.h>
 #include <arch/trap.h>
 #include <kernel/kprintf.h>
 #include <kernel/panic.h>
+#include <kernel/vm_fault.h>
 
 #include "x86.h"
 
-#define IDT_VECTORS    32
-#define IST_STACK_SIZE 8192
-#define IST_DF         1
-#define IST_NMI        2
-#define IST_MC         3
+#define IDT_VECTORS 32
+#define IST_DF      1
+#define IST_NMI     2
+#define IST_MC      3
 
 struct tss {
     uint32_t reserved0;
@@ -49,7 +50,6 @@ struct descriptor_ptr {
 extern const uintptr_t x86_trap_stubs[IDT_VECTORS];
 
 static struct tss boot_tss;
-static uint8_t ist_stacks[3][IST_STACK_SIZE] __aligned(16);
 static struct idt_gate idt[IDT_VECTORS];
 
 /*
@@ -70,9 +70,10 @@ void x86_gdt_init(void) {
     uint64_t base = (uint64_t)(uintptr_t)&boot_tss;
     uint64_t limit = sizeof(boot_tss) - 1;
 
-    boot_tss.ist[IST_DF - 1] = (uint64_t)(uintptr_t)&ist_stacks[0][IST_STACK_SIZE];
-    boot_tss.ist[IST_NMI - 1] = (uint64_t)(uintptr_t)&ist_stacks[1][IST_STACK_SIZE];
-    boot_tss.ist[IST_MC - 1] = (uint64_t)(uintptr_t)&ist_stacks[2][IST_STACK_SIZE];
+    /* The IST stacks sit in the image above unmapped guard pages (kernel.ld). */
+    boot_tss.ist[IST_DF - 1] = (uint64_t)(uintptr_t)__ist_df_top;
+    boot_tss.ist[IST_NMI - 1] = (uint64_t)(uintptr_t)__ist_nmi_top;
+    boot_tss.ist[IST_MC - 1] = (uint64_t)(uintptr_t)__ist_mc_top;
     boot_tss.iomap_base = sizeof(boot_tss); /* no I/O permission bitmap */
 
     /* Available 64-bit TSS (type 9), present. */
@@ -177,16 +178,6 @@ static const char *describe(const struct trap_frame *tf, char *buf, size_t cap) 
         ksnprintf(buf, cap, "unknown vector %llu", (unsigned long long)vec);
         return buf;
     }
-    if (vec == X86_VEC_PF) {
-        uint64_t e = tf->error;
-        const char *access = (e & X86_PF_I)   ? "instruction fetch"
-                             : (e & X86_PF_W) ? "write"
-                                              : "read";
-        ksnprintf(buf, cap, "page fault (%s, %s%s%s)", access,
-                  (e & X86_PF_P) ? "protection violation" : "not present",
-                  (e & X86_PF_U) ? ", user" : "", (e & X86_PF_RSVD) ? ", reserved bit set" : "");
-        return buf;
-    }
     if (has_selector_error(vec) && tf->error != 0) {
         ksnprintf(buf, cap, "%s (error code %#llx)", vector_names[vec],
                   (unsigned long long)tf->error);
@@ -211,13 +202,73 @@ static __noreturn void early_fatal(const struct trap_frame *tf, const char *caus
     arch_power_off(1);
 }
 
+/* The portable access bits of a page-fault error code (SDM vol. 3A 4.7). */
+static uint32_t pf_access(uint64_t error) {
+    uint32_t access = (error & X86_PF_I)   ? VM_FAULT_EXEC
+                      : (error & X86_PF_W) ? VM_FAULT_WRITE
+                                           : VM_FAULT_READ;
+    return access | ((error & X86_PF_U) ? VM_FAULT_USER : 0);
+}
+
+/*
+ * Ask the VM layer about a fault at va. NULL: resolved, retry the access. There are no
+ * user address spaces yet, so the kernel space answers for both halves (a user-half
+ * address is "not mapped"). On one CPU a locked kernel space means the fault came from
+ * inside vmm code, where vm_fault() would wait for the lock forever.
+ */
+static const char *pf_reason(uint64_t va, uint32_t access) {
+    struct vm_space *ks = vmm_kernel_space;
+    const char *reason = "unknown";
+    if (ks != NULL && __atomic_load_n(&ks->lock.next, __ATOMIC_RELAXED) !=
+                          __atomic_load_n(&ks->lock.owner, __ATOMIC_RELAXED)) {
+        return "inside the page-table code (the kernel address space is locked)";
+    }
+    if (vm_fault(ks, VADDR(va), access, &reason) == KEEL_OK) {
+        return NULL;
+    }
+    return reason;
+}
+
+/*
+ * A stack overflow into a guard page cannot be reported as a page fault: the CPU cannot
+ * push the #PF frame on the overflowed stack and raises #DF instead (on its IST stack).
+ * cr2 still names the guard page then.
+ */
+static const char *describe_double_fault(const struct trap_frame *tf, char *buf, size_t cap) {
+    if (!x86_in_stack_guard(tf->cr2)) {
+        return NULL;
+    }
+    const char *reason = pf_reason(tf->cr2, VM_FAULT_WRITE);
+    ksnprintf(buf, cap, "page fault (%s): %s; reported by the double fault handler",
+              vm_fault_access_name(VM_FAULT_WRITE), reason != NULL ? reason : "unknown");
+    return buf;
+}
+
 void x86_trap_handler(struct trap_frame *tf) {
+    char buf[160];
+    const char *cause = NULL;
+    const char *reason = NULL; /* static strings from vm_fault() */
+    uintptr_t addr = 0;
+
+    if (tf->vector == X86_VEC_PF) {
+        uint32_t access = pf_access(tf->error);
+        reason = pf_reason(tf->cr2, access);
+        if (reason == NULL) {
+            return; /* resolved by the VM layer: retry the access */
+        }
+        ksnprintf(buf, sizeof(buf), "page fault (%s): %s%s", vm_fault_access_name(access), reason,
+                  (tf->error & X86_PF_RSVD) ? " (reserved bit set in a paging entry)" : "");
+        cause = buf;
+        addr = tf->cr2;
+    }
+
     struct x86_trap_expect *exp = x86_trap_expected;
     if (exp != NULL && exp->vector == tf->vector) {
         exp->hits++;
         exp->error = tf->error;
         exp->cr2 = tf->cr2;
         exp->fault_rip = tf->rip;
+        exp->reason = reason;
         if (exp->resume != 0) {
             tf->rip = exp->resume;
         }
@@ -225,9 +276,13 @@ void x86_trap_handler(struct trap_frame *tf) {
         return;
     }
 
-    char buf[96];
-    const char *cause = describe(tf, buf, sizeof(buf));
-    uintptr_t addr = tf->vector == X86_VEC_PF ? tf->cr2 : 0;
+    if (tf->vector == X86_VEC_DF) {
+        cause = describe_double_fault(tf, buf, sizeof(buf));
+        addr = cause != NULL ? tf->cr2 : 0;
+    }
+    if (cause == NULL) {
+        cause = describe(tf, buf, sizeof(buf));
+    }
     if (!x86_in_kmain) {
         early_fatal(tf, cause);
     }

@@ -9,6 +9,7 @@
 
 #include <kernel/boot_info.h>
 #include <kernel/types.h>
+#include <kernel/vmm.h>
 
 struct trap_frame;
 
@@ -20,7 +21,24 @@ struct trap_frame;
 #define X86_MSR_EFER 0xc0000080U
 #define X86_EFER_NXE (1ULL << 11)
 #define X86_CR0_WP   (1ULL << 16)
+#define X86_CR4_PGE  (1ULL << 7)
 #define X86_CR4_LA57 (1ULL << 12)
+
+/*
+ * IA32_PAT (SDM vol. 3A 11.12): eight 3-bit memory types selected by PAT:PCD:PWT. The
+ * reset value is WB, WT, UC-, UC twice; Keel makes entry 1 (PWT only) write-combining,
+ * the encoding pt_format_x86_64 uses for VM_WC, and keeps 0 = WB and 3 = UC (PCD+PWT,
+ * VM_DEVICE).
+ */
+#define X86_MSR_PAT 0x277U
+#define X86_PAT_UC  0x00ULL
+#define X86_PAT_WC  0x01ULL
+#define X86_PAT_WT  0x04ULL
+#define X86_PAT_WB  0x06ULL
+#define X86_PAT_UCM 0x07ULL /* UC- */
+#define X86_PAT_KEEL                                                                               \
+    (X86_PAT_WB | X86_PAT_WC << 8 | X86_PAT_UCM << 16 | X86_PAT_UC << 24 | X86_PAT_WB << 32 |      \
+     X86_PAT_WT << 40 | X86_PAT_UCM << 48 | X86_PAT_UC << 56)
 
 #define X86_KERNEL_CS 0x08
 #define X86_KERNEL_DS 0x10
@@ -29,6 +47,7 @@ struct trap_frame;
 /* Exception vectors that the self tests use. */
 #define X86_VEC_UD 6
 #define X86_VEC_BP 3
+#define X86_VEC_DF 8
 #define X86_VEC_PF 14
 
 /* Page-fault error code bits (SDM 4.7). */
@@ -76,11 +95,19 @@ static inline uint64_t x86_read_cr4(void) {
     return v;
 }
 
+static inline void x86_write_cr4(uint64_t v) {
+    __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+
 static inline uint64_t x86_rdmsr(uint32_t msr) {
     uint32_t lo;
     uint32_t hi;
     __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
     return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void x86_wrmsr(uint32_t msr, uint64_t v) {
+    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
 }
 
 static inline void x86_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]) {
@@ -99,6 +126,10 @@ extern char __text_start[], __text_end[];
 extern char __rodata_start[], __rodata_end[];
 extern char __data_start[], __data_end[];
 extern char __boot_stack_bottom[], __boot_stack_top[];
+/* The IST stacks for #DF, NMI and #MC, each above its own unmapped guard page. */
+extern char __ist_df_bottom[], __ist_df_top[];
+extern char __ist_nmi_bottom[], __ist_nmi_top[];
+extern char __ist_mc_bottom[], __ist_mc_top[];
 
 /* Boot-time facts recorded by boot.c before kmain. */
 extern uint64_t x86_kernel_phys; /* physical address of __kernel_start */
@@ -130,6 +161,7 @@ struct x86_trap_expect {
     uint64_t error;
     uint64_t cr2;
     uint64_t fault_rip;
+    const char *reason; /* page faults: what vm_fault() said about the address */
 };
 extern struct x86_trap_expect *volatile x86_trap_expected;
 
@@ -139,7 +171,26 @@ extern struct x86_trap_expect *volatile x86_trap_expected;
  */
 __must_check kstatus_t x86_pt_lookup(uintptr_t va, uint64_t *pte, uint64_t *page_size);
 
-/* Remember the memory map (for x86_kernel_readable) and drop the loader's identity map. */
+/* Drop the loader's identity map of its trampoline (PML4 slots 0-255). Boot only. */
 void x86_mmu_init(const struct boot_info *bi);
+
+/*
+ * TLB maintenance for the portable VM layer (tlb.c): INVLPG per page, a full flush
+ * (INVPCID all-contexts, else a CR4.PGE toggle) for large ranges. This CPU only.
+ */
+extern const struct vm_tlb_ops x86_tlb_ops;
+
+/* True if va lies in the unmapped guard page below one of the image's stacks. */
+bool x86_in_stack_guard(uint64_t va);
+
+/* Drop every TLB entry on this CPU, global ones included. Any context. */
+void x86_tlb_flush_all(void);
+
+/*
+ * Move the device windows arch_mmio_map() handed out on the boot tables into the kernel
+ * space ks (same virtual addresses); from then on arch_mmio_map maps through the VM
+ * layer. KEEL_ENOMEM. Boot only, before the switch to ks.
+ */
+__must_check kstatus_t x86_mmio_adopt(struct vm_space *ks);
 
 #endif /* ARCH_X86_64_X86_H */
