@@ -14,7 +14,7 @@
 #define FDT_MAX_DEPTH 32 /* deeper nesting is rejected as corrupt */
 #define FDT_NONE      UINT32_MAX
 
-/* A validated blob. Fields are private to fdt.c; callers only pass it around. */
+/* A validated blob. Fields are private to src/boot/fdt*.c; callers only pass it around. */
 struct fdt {
     const uint8_t *blob;
     uint32_t total_size;
@@ -22,6 +22,8 @@ struct fdt {
     uint32_t strings_off, strings_size;
     uint32_t rsvmap_off;
     uint32_t boot_cpuid;
+    uint32_t strings_ok; /* name offsets below this are NUL-terminated inside the block */
+    uint32_t root;       /* offset of the root node; FDT_NONE until fdt_init() succeeds */
 };
 
 /* A node: the byte offset of its BEGIN_NODE token within the blob; FDT_NONE = none. */

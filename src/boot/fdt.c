@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Flattened device tree reader: validation of an untrusted DTB and a small query API.
- * The blob comes from firmware or a boot loader and is treated as hostile: every read
- * is bounds-checked against the header's blocks, which are themselves checked against
- * the buffer. Layout facts: devicetree-specification v0.4, chapter 5 (DTB format).
+ * Flattened device tree reader: validation of an untrusted DTB, token decoding and node
+ * navigation. The blob comes from firmware or a boot loader and is treated as hostile:
+ * every read is bounds-checked against the header's blocks, which are themselves checked
+ * against the buffer. Layout facts: devicetree-specification v0.4, chapter 5 (DTB format).
+ * Property queries and lookups are in fdt_query.c.
  */
-#include <kernel/fdt.h>
+#include "fdt_internal.h"
+
 #include <kernel/string.h>
 
 /* Header fields: ten big-endian u32 words (spec 5.2). */
@@ -21,24 +23,7 @@
 #define FDT_HDR_SIZE_STRUCT  36
 #define FDT_HDR_SIZE         40
 
-/* Struct block tokens (spec 5.4.1); each is a 4-byte aligned big-endian u32. */
-#define FDT_BEGIN_NODE 1u
-#define FDT_END_NODE   2u
-#define FDT_PROP       3u
-#define FDT_NOP        4u
-#define FDT_END        9u
-#define FDT_BAD        0u /* not a token: malformed or out of bounds */
-
-static uint32_t be32(const uint8_t *p) {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t be64(const uint8_t *p) {
-    return (uint64_t)be32(p) << 32 | be32(p + 4);
-}
-
-/* Length of the NUL-terminated string at p within `avail` bytes, or -1 if unterminated. */
-static int64_t bounded_strlen(const uint8_t *p, uint32_t avail) {
+int64_t fdt_strnlen(const uint8_t *p, uint32_t avail) {
     for (uint32_t i = 0; i < avail; i++) {
         if (p[i] == '\0') {
             return i;
@@ -47,61 +32,66 @@ static int64_t bounded_strlen(const uint8_t *p, uint32_t avail) {
     return -1;
 }
 
-/* The property name at strings-block offset nameoff, or NULL if out of bounds. */
-static const char *string_at(const struct fdt *fdt, uint32_t nameoff) {
-    const uint8_t *s;
-
-    if (nameoff >= fdt->strings_size) {
+/*
+ * fdt_init() found the last NUL of the strings block, so a name offset is terminated
+ * exactly when it lies at or before that NUL: one comparison instead of a scan.
+ */
+const char *fdt_string_at(const struct fdt *fdt, uint32_t nameoff) {
+    if (nameoff >= fdt->strings_ok) {
         return NULL;
     }
-    s = fdt->blob + fdt->strings_off + nameoff;
-    if (bounded_strlen(s, fdt->strings_size - nameoff) < 0) {
-        return NULL;
-    }
-    return (const char *)s;
+    return (const char *)fdt->blob + fdt->strings_off + nameoff;
 }
 
 /*
- * Decode the token at blob offset `off`; *next gets the offset after it. For FDT_PROP,
- * *prop (if not NULL) gets the offset of its len/nameoff words. Returns FDT_BAD for
- * anything outside the struct block or malformed.
+ * Token decoding, inlined into the validating walk. The struct block's offset and size
+ * are 4-aligned (fdt_init checks), so an aligned `off` below its end has 4 bytes left.
  */
-static uint32_t next_token(const struct fdt *fdt, uint32_t off, uint32_t *next) {
+static inline uint32_t decode(const struct fdt *fdt, uint32_t off, uint32_t *next) {
     uint32_t end = fdt->struct_off + fdt->struct_size;
     uint32_t tag;
 
-    if (off < fdt->struct_off || off >= end || end - off < 4 || (off & 3) != 0) {
-        return FDT_BAD;
+    if ((off & 3) != 0 || off - fdt->struct_off >= fdt->struct_size) {
+        return FDT_BAD; /* also off < struct_off: the subtraction wraps */
     }
-    tag = be32(fdt->blob + off);
+    tag = fdt_be32(fdt->blob + off);
     off += 4;
     switch (tag) {
-    case FDT_BEGIN_NODE: {
-        int64_t len = bounded_strlen(fdt->blob + off, end - off);
-
-        if (len < 0) {
-            return FDT_BAD;
-        }
-        off = ALIGN_UP(off + (uint32_t)len + 1, 4u); /* end is 4-aligned: stays <= end */
-        break;
-    }
     case FDT_PROP: {
         uint32_t len;
 
         if (end - off < 8) {
             return FDT_BAD;
         }
-        len = be32(fdt->blob + off);
-        if (string_at(fdt, be32(fdt->blob + off + 4)) == NULL) {
-            return FDT_BAD;
+        len = fdt_be32(fdt->blob + off);
+        if (fdt_be32(fdt->blob + off + 4) >= fdt->strings_ok) {
+            return FDT_BAD; /* name outside the strings block or unterminated there */
         }
         off += 8;
         if (len > end - off) {
             return FDT_BAD;
         }
-        off = ALIGN_UP(off + len, 4u);
+        off = ALIGN_UP(off + len, 4u); /* end is 4-aligned: stays <= end */
         break;
     }
+    case FDT_BEGIN_NODE:
+        /*
+         * The name starts 4-aligned and is padded to 4 bytes, and `end` is 4-aligned, so
+         * reading it a word at a time stays inside the block; the word holding its NUL
+         * is the last one.
+         */
+        for (;;) {
+            const uint8_t *w = fdt->blob + off;
+
+            if (off >= end) {
+                return FDT_BAD;
+            }
+            off += 4;
+            if (w[0] == 0 || w[1] == 0 || w[2] == 0 || w[3] == 0) {
+                break;
+            }
+        }
+        break;
     case FDT_END_NODE:
     case FDT_NOP:
     case FDT_END:
@@ -113,12 +103,16 @@ static uint32_t next_token(const struct fdt *fdt, uint32_t off, uint32_t *next) 
     return tag;
 }
 
+uint32_t fdt_token(const struct fdt *fdt, uint32_t off, uint32_t *next) {
+    return decode(fdt, off, next);
+}
+
 /* Check that the memory reservation block is in bounds and terminated. */
 static kstatus_t check_rsvmap(const struct fdt *fdt) {
     uint32_t off = fdt->rsvmap_off;
 
     while (fdt->total_size - off >= 16) {
-        if (be64(fdt->blob + off) == 0 && be64(fdt->blob + off + 8) == 0) {
+        if (fdt_be64(fdt->blob + off) == 0 && fdt_be64(fdt->blob + off + 8) == 0) {
             return KEEL_OK;
         }
         off += 16;
@@ -126,49 +120,140 @@ static kstatus_t check_rsvmap(const struct fdt *fdt) {
     return KEEL_ECORRUPT;
 }
 
-/* Walk every token once: nesting, order (properties before children), single root. */
-static kstatus_t check_struct(const struct fdt *fdt) {
-    bool child_seen[FDT_MAX_DEPTH];
-    uint32_t depth = 0;
+/* Property-name kinds the walk records; the first letter rules out most names. */
+enum { PROP_OTHER, PROP_COMPATIBLE, PROP_DEVICE_TYPE, PROP_STATUS, PROP_PHANDLE, PROP_LPHANDLE };
+
+static int prop_kind(const char *name) {
+    if (name == NULL) {
+        return PROP_OTHER; /* fdt_token() already refused such a name */
+    }
+    switch (name[0]) {
+    case 'c':
+        return strcmp(name, "compatible") == 0 ? PROP_COMPATIBLE : PROP_OTHER;
+    case 'd':
+        return strcmp(name, "device_type") == 0 ? PROP_DEVICE_TYPE : PROP_OTHER;
+    case 's':
+        return strcmp(name, "status") == 0 ? PROP_STATUS : PROP_OTHER;
+    case 'p':
+        return strcmp(name, "phandle") == 0 ? PROP_PHANDLE : PROP_OTHER;
+    case 'l':
+        return strcmp(name, "linux,phandle") == 0 ? PROP_LPHANDLE : PROP_OTHER;
+    default:
+        return PROP_OTHER;
+    }
+}
+
+/* Fold the property at `off` (a FDT_PROP token) into info; only a name's first counts. */
+static void note_prop(const struct fdt *fdt, uint32_t off, struct fdt_node_info *info,
+                      uint32_t *seen) {
+    const uint8_t *val = fdt->blob + off + 12;
+    uint32_t len = fdt_be32(fdt->blob + off + 4);
+    int kind = prop_kind(fdt_string_at(fdt, fdt_be32(fdt->blob + off + 8)));
+
+    if (kind == PROP_OTHER || (*seen & (1u << kind)) != 0) {
+        return;
+    }
+    *seen |= 1u << kind;
+    switch (kind) {
+    case PROP_COMPATIBLE:
+        info->compatible = val;
+        info->compatible_len = len;
+        break;
+    case PROP_DEVICE_TYPE:
+        info->device_type = fdt_strnlen(val, len) >= 0 ? (const char *)val : NULL;
+        break;
+    case PROP_STATUS: /* an unterminated status reads as absent, as in fdt_is_enabled() */
+        if (fdt_strnlen(val, len) >= 0) {
+            info->enabled =
+                strcmp((const char *)val, "okay") == 0 || strcmp((const char *)val, "ok") == 0;
+        }
+        break;
+    case PROP_PHANDLE:
+        info->has_phandle = len == 4;
+        info->phandle = len == 4 ? fdt_be32(val) : 0;
+        break;
+    default:
+        info->has_linux_phandle = len == 4;
+        info->linux_phandle = len == 4 ? fdt_be32(val) : 0;
+        break;
+    }
+}
+
+/*
+ * The one validating pass over the struct block: only known tokens, balanced nesting no
+ * deeper than FDT_MAX_DEPTH, one nameless root, every other node named, properties before
+ * children. Records the root in fdt->root. With `visit`, reports each node once its
+ * properties are known (before the rest of the blob is checked).
+ */
+static kstatus_t walk_struct(struct fdt *fdt, fdt_visit_fn visit, void *ctx) {
+    fdt_node_t stack[FDT_MAX_DEPTH];
+    struct fdt_node_info info;
+    uint32_t depth = 0, seen = 0;
     uint32_t off = fdt->struct_off;
-    bool root_seen = false;
+    fdt_node_t root = FDT_NONE;
+    bool open = false; /* the node begun last still takes properties: no child yet */
 
     for (;;) {
         uint32_t next;
-        uint32_t tag = next_token(fdt, off, &next);
+        uint32_t tag = decode(fdt, off, &next);
+        kstatus_t st;
 
         switch (tag) {
+        case FDT_PROP:
+            if (!open) {
+                return KEEL_ECORRUPT; /* after a child, or outside the root */
+            }
+            if (visit != NULL) {
+                note_prop(fdt, off, &info, &seen);
+            }
+            break;
+        case FDT_NOP:
+            break;
         case FDT_BEGIN_NODE: {
             const char *name = (const char *)fdt->blob + off + 4;
 
-            if (depth >= FDT_MAX_DEPTH || (depth == 0 && root_seen)) {
+            if (depth >= FDT_MAX_DEPTH || (depth == 0 && root != FDT_NONE)) {
                 return KEEL_ECORRUPT;
             }
             if ((depth == 0) != (name[0] == '\0')) {
                 return KEEL_ECORRUPT; /* the root is nameless, every other node named */
             }
-            if (depth > 0) {
-                child_seen[depth - 1] = true;
+            if (visit != NULL) {
+                if (open && (st = visit(fdt, &info, ctx)) != KEEL_OK) {
+                    return st;
+                }
+                info = (struct fdt_node_info){
+                    .node = off,
+                    .parent = depth > 0 ? stack[depth - 1] : FDT_NONE,
+                    .depth = depth,
+                    .name = name,
+                    .enabled = true,
+                };
+                seen = 0;
             }
-            child_seen[depth++] = false;
-            root_seen = true;
+            if (depth == 0) {
+                root = off;
+            }
+            stack[depth++] = off;
+            open = true;
             break;
         }
-        case FDT_PROP:
-            if (depth == 0 || child_seen[depth - 1]) {
-                return KEEL_ECORRUPT;
-            }
-            break;
         case FDT_END_NODE:
             if (depth == 0) {
                 return KEEL_ECORRUPT;
             }
+            if (visit != NULL && open && (st = visit(fdt, &info, ctx)) != KEEL_OK) {
+                return st;
+            }
             depth--;
-            break;
-        case FDT_NOP:
+            open = false;
             break;
         case FDT_END:
-            return depth == 0 && root_seen ? KEEL_OK : KEEL_ECORRUPT;
+            if (depth != 0 || root == FDT_NONE) {
+                return KEEL_ECORRUPT;
+            }
+            fdt->root = root;
+            return KEEL_OK;
         default:
             return KEEL_ECORRUPT;
         }
@@ -181,72 +266,89 @@ static bool block_ok(uint32_t off, uint32_t len, uint32_t total) {
     return off >= FDT_HDR_SIZE && off <= total && len <= total - off;
 }
 
-kstatus_t fdt_init(struct fdt *fdt, const void *blob, size_t size) {
-    const uint8_t *b = blob;
-    uint32_t total;
+/* Bytes of the strings block up to and including its last NUL (0 if it has none). */
+static uint32_t strings_terminated(const struct fdt *fdt) {
+    const uint8_t *s = fdt->blob + fdt->strings_off;
 
-    if (b == NULL || size < FDT_HDR_SIZE || be32(b + FDT_HDR_MAGIC) != FDT_MAGIC) {
+    for (uint32_t n = fdt->strings_size; n > 0; n--) {
+        if (s[n - 1] == '\0') {
+            return n;
+        }
+    }
+    return 0;
+}
+
+kstatus_t fdt_init_walk(struct fdt *fdt, const void *blob, size_t size, fdt_visit_fn visit,
+                        void *ctx) {
+    const uint8_t *b = blob;
+    struct fdt f = {.root = FDT_NONE};
+    uint32_t total;
+    kstatus_t st;
+
+    *fdt = f; /* a failed init leaves an empty tree: every query finds nothing */
+    if (b == NULL || size < FDT_HDR_SIZE || fdt_be32(b + FDT_HDR_MAGIC) != FDT_MAGIC) {
         return KEEL_ECORRUPT;
     }
-    total = be32(b + FDT_HDR_TOTALSIZE);
+    total = fdt_be32(b + FDT_HDR_TOTALSIZE);
     if (total < FDT_HDR_SIZE || total > size) {
         return KEEL_ECORRUPT;
     }
     /* v17 layout; a blob may be newer as long as it stays readable by a v17 reader. */
-    if (be32(b + FDT_HDR_VERSION) < 17 || be32(b + FDT_HDR_LAST_COMP) > 17) {
+    if (fdt_be32(b + FDT_HDR_VERSION) < 17 || fdt_be32(b + FDT_HDR_LAST_COMP) > 17) {
         return KEEL_ECORRUPT;
     }
-    *fdt = (struct fdt){
+    f = (struct fdt){
         .blob = b,
         .total_size = total,
-        .struct_off = be32(b + FDT_HDR_OFF_STRUCT),
-        .struct_size = be32(b + FDT_HDR_SIZE_STRUCT),
-        .strings_off = be32(b + FDT_HDR_OFF_STRINGS),
-        .strings_size = be32(b + FDT_HDR_SIZE_STRINGS),
-        .rsvmap_off = be32(b + FDT_HDR_OFF_RSVMAP),
-        .boot_cpuid = be32(b + FDT_HDR_BOOT_CPUID),
+        .struct_off = fdt_be32(b + FDT_HDR_OFF_STRUCT),
+        .struct_size = fdt_be32(b + FDT_HDR_SIZE_STRUCT),
+        .strings_off = fdt_be32(b + FDT_HDR_OFF_STRINGS),
+        .strings_size = fdt_be32(b + FDT_HDR_SIZE_STRINGS),
+        .rsvmap_off = fdt_be32(b + FDT_HDR_OFF_RSVMAP),
+        .boot_cpuid = fdt_be32(b + FDT_HDR_BOOT_CPUID),
+        .root = FDT_NONE,
     };
-    if (!block_ok(fdt->struct_off, fdt->struct_size, total) ||
-        !block_ok(fdt->strings_off, fdt->strings_size, total) ||
-        !block_ok(fdt->rsvmap_off, 0, total)) {
+    if (!block_ok(f.struct_off, f.struct_size, total) ||
+        !block_ok(f.strings_off, f.strings_size, total) || !block_ok(f.rsvmap_off, 0, total)) {
         return KEEL_ECORRUPT;
     }
-    if ((fdt->struct_off & 3) != 0 || (fdt->struct_size & 3) != 0 || (fdt->rsvmap_off & 7) != 0) {
+    if ((f.struct_off & 3) != 0 || (f.struct_size & 3) != 0 || (f.rsvmap_off & 7) != 0) {
         return KEEL_ECORRUPT;
     }
-    if (check_rsvmap(fdt) != KEEL_OK || check_struct(fdt) != KEEL_OK) {
+    f.strings_ok = strings_terminated(&f);
+    if (check_rsvmap(&f) != KEEL_OK) {
         return KEEL_ECORRUPT;
     }
+    st = walk_struct(&f, visit, ctx);
+    if (st != KEEL_OK) {
+        return st;
+    }
+    *fdt = f;
     return KEEL_OK;
 }
 
-/* True if `node` is the offset of a BEGIN_NODE token; *first_prop gets the next token. */
-static bool node_ok(const struct fdt *fdt, fdt_node_t node, uint32_t *first) {
-    return node != FDT_NONE && next_token(fdt, node, first) == FDT_BEGIN_NODE;
+kstatus_t fdt_init(struct fdt *fdt, const void *blob, size_t size) {
+    return fdt_init_walk(fdt, blob, size, NULL, NULL);
+}
+
+bool fdt_node_ok(const struct fdt *fdt, fdt_node_t node, uint32_t *first) {
+    return node != FDT_NONE && fdt_token(fdt, node, first) == FDT_BEGIN_NODE;
 }
 
 fdt_node_t fdt_root(const struct fdt *fdt) {
-    uint32_t off = fdt->struct_off;
-    uint32_t next;
-    uint32_t tag;
-
-    while ((tag = next_token(fdt, off, &next)) == FDT_NOP) {
-        off = next;
-    }
-    return tag == FDT_BEGIN_NODE ? off : FDT_NONE;
+    return fdt->root;
 }
 
 fdt_node_t fdt_next_node(const struct fdt *fdt, fdt_node_t node, int *depth) {
-    int d = 0;
+    int d = 1; /* inside `node` */
     uint32_t off;
 
-    if (!node_ok(fdt, node, &off)) {
+    if (!fdt_node_ok(fdt, node, &off)) {
         return FDT_NONE;
     }
-    d = 1; /* inside `node` */
     for (;;) {
         uint32_t next;
-        uint32_t tag = next_token(fdt, off, &next);
+        uint32_t tag = fdt_token(fdt, off, &next);
 
         if (tag == FDT_BEGIN_NODE) {
             if (depth != NULL) {
@@ -270,351 +372,72 @@ fdt_node_t fdt_first_child(const struct fdt *fdt, fdt_node_t node) {
     return d == 1 ? n : FDT_NONE;
 }
 
+/* One pass over `node`'s subtree to the token after it: a sibling, or its parent's end. */
 fdt_node_t fdt_next_sibling(const struct fdt *fdt, fdt_node_t node) {
-    int d = 0;
-    fdt_node_t n = node;
-
-    for (;;) {
-        n = fdt_next_node(fdt, n, &d);
-        if (n == FDT_NONE || d < 0) {
-            return FDT_NONE;
-        }
-        if (d == 0) {
-            return n;
-        }
-    }
-}
-
-fdt_node_t fdt_parent(const struct fdt *fdt, fdt_node_t node) {
-    fdt_node_t stack[FDT_MAX_DEPTH];
-    fdt_node_t n = fdt_root(fdt);
-    int d = 0;
-
-    while (n != FDT_NONE && d >= 0 && d < FDT_MAX_DEPTH) {
-        stack[d] = n;
-        if (n == node) {
-            return d > 0 ? stack[d - 1] : FDT_NONE;
-        }
-        n = fdt_next_node(fdt, n, &d);
-    }
-    return FDT_NONE;
-}
-
-const char *fdt_node_name(const struct fdt *fdt, fdt_node_t node) {
-    uint32_t first;
-
-    if (!node_ok(fdt, node, &first)) {
-        return "";
-    }
-    return (const char *)fdt->blob + node + 4;
-}
-
-kstatus_t fdt_get_prop(const struct fdt *fdt, fdt_node_t node, const char *name, const void **val,
-                       uint32_t *len) {
+    uint32_t d = 1; /* inside `node` */
     uint32_t off;
 
-    if (!node_ok(fdt, node, &off)) {
-        return KEEL_ENOTFOUND;
+    if (!fdt_node_ok(fdt, node, &off)) {
+        return FDT_NONE;
     }
     for (;;) {
         uint32_t next;
-        uint32_t tag = next_token(fdt, off, &next);
+        uint32_t tag = fdt_token(fdt, off, &next);
 
-        if (tag == FDT_PROP) {
-            const char *pname = string_at(fdt, be32(fdt->blob + off + 8));
-
-            if (pname != NULL && strcmp(pname, name) == 0) {
-                *val = fdt->blob + off + 12;
-                *len = be32(fdt->blob + off + 4);
-                return KEEL_OK;
+        if (tag == FDT_BEGIN_NODE) {
+            if (d == 0) {
+                return off;
             }
-        } else if (tag != FDT_NOP) {
-            return KEEL_ENOTFOUND;
+            d++;
+        } else if (tag == FDT_END_NODE) {
+            if (d == 0) {
+                return FDT_NONE; /* the parent ended first */
+            }
+            d--;
+        } else if (tag != FDT_PROP && tag != FDT_NOP) {
+            return FDT_NONE;
         }
         off = next;
     }
 }
 
-kstatus_t fdt_get_u32(const struct fdt *fdt, fdt_node_t node, const char *name, uint32_t *out) {
-    const void *v;
-    uint32_t len;
-    kstatus_t st = fdt_get_prop(fdt, node, name, &v, &len);
+fdt_node_t fdt_parent(const struct fdt *fdt, fdt_node_t node) {
+    fdt_node_t stack[FDT_MAX_DEPTH];
+    uint32_t depth = 0;
+    uint32_t off = fdt->root;
 
-    if (st != KEEL_OK) {
-        return st;
+    if (node == FDT_NONE) {
+        return FDT_NONE;
     }
-    if (len != 4) {
-        return KEEL_ECORRUPT;
-    }
-    *out = be32(v);
-    return KEEL_OK;
-}
+    for (;;) {
+        uint32_t next;
+        uint32_t tag = fdt_token(fdt, off, &next);
 
-kstatus_t fdt_get_u64(const struct fdt *fdt, fdt_node_t node, const char *name, uint64_t *out) {
-    const void *v;
-    uint32_t len;
-    kstatus_t st = fdt_get_prop(fdt, node, name, &v, &len);
-
-    if (st != KEEL_OK) {
-        return st;
-    }
-    if (len != 4 && len != 8) {
-        return KEEL_ECORRUPT;
-    }
-    *out = fdt_read_cells(v, len / 4);
-    return KEEL_OK;
-}
-
-kstatus_t fdt_get_string(const struct fdt *fdt, fdt_node_t node, const char *name,
-                         const char **out) {
-    const void *v;
-    uint32_t len;
-    kstatus_t st = fdt_get_prop(fdt, node, name, &v, &len);
-
-    if (st != KEEL_OK) {
-        return st;
-    }
-    if (bounded_strlen(v, len) < 0) {
-        return KEEL_ECORRUPT;
-    }
-    *out = v;
-    return KEEL_OK;
-}
-
-uint64_t fdt_read_cells(const void *p, uint32_t cells) {
-    if (cells == 1) {
-        return be32(p);
-    }
-    if (cells == 2) {
-        return be64(p);
-    }
-    return 0;
-}
-
-/* True if string-list property `name` of `node` contains `s`. */
-static bool list_contains(const struct fdt *fdt, fdt_node_t node, const char *name, const char *s) {
-    const uint8_t *v;
-    const void *pv;
-    uint32_t len;
-
-    if (fdt_get_prop(fdt, node, name, &pv, &len) != KEEL_OK) {
-        return false;
-    }
-    v = pv;
-    for (uint32_t i = 0; i < len;) {
-        int64_t n = bounded_strlen(v + i, len - i);
-
-        if (n < 0) {
-            return false; /* an unterminated tail is not a string */
-        }
-        if (strcmp((const char *)v + i, s) == 0) {
-            return true;
-        }
-        i += (uint32_t)n + 1;
-    }
-    return false;
-}
-
-bool fdt_is_compatible(const struct fdt *fdt, fdt_node_t node, const char *compat) {
-    return list_contains(fdt, node, "compatible", compat);
-}
-
-bool fdt_is_enabled(const struct fdt *fdt, fdt_node_t node) {
-    const char *s;
-
-    if (fdt_get_string(fdt, node, "status", &s) != KEEL_OK) {
-        return true;
-    }
-    return strcmp(s, "okay") == 0 || strcmp(s, "ok") == 0;
-}
-
-kstatus_t fdt_find_compatible(const struct fdt *fdt, fdt_node_t from, const char *compat,
-                              fdt_node_t *out) {
-    fdt_node_t n = from == FDT_NONE ? fdt_root(fdt) : fdt_next_node(fdt, from, NULL);
-
-    for (; n != FDT_NONE; n = fdt_next_node(fdt, n, NULL)) {
-        if (fdt_is_compatible(fdt, n, compat)) {
-            *out = n;
-            return KEEL_OK;
-        }
-    }
-    return KEEL_ENOTFOUND;
-}
-
-kstatus_t fdt_find_phandle(const struct fdt *fdt, uint32_t phandle, fdt_node_t *out) {
-    if (phandle == 0 || phandle == UINT32_MAX) {
-        return KEEL_ENOTFOUND; /* reserved values (spec 2.3.3) */
-    }
-    for (fdt_node_t n = fdt_root(fdt); n != FDT_NONE; n = fdt_next_node(fdt, n, NULL)) {
-        uint32_t v;
-
-        if ((fdt_get_u32(fdt, n, "phandle", &v) == KEEL_OK && v == phandle) ||
-            (fdt_get_u32(fdt, n, "linux,phandle", &v) == KEEL_OK && v == phandle)) {
-            *out = n;
-            return KEEL_OK;
-        }
-    }
-    return KEEL_ENOTFOUND;
-}
-
-/* Does node name `name` match path component comp[0..len)? "cpu" matches "cpu@0". */
-static bool component_matches(const char *name, const char *comp, size_t len, bool exact) {
-    if (strncmp(name, comp, len) != 0) {
-        return false;
-    }
-    return name[len] == '\0' || (!exact && name[len] == '@');
-}
-
-/* fdt_find_path() on the first `plen` bytes of path. */
-static kstatus_t find_path_n(const struct fdt *fdt, const char *path, size_t plen,
-                             fdt_node_t *out) {
-    fdt_node_t cur = fdt_root(fdt);
-    size_t i = 0;
-
-    if (plen == 0 || path[0] != '/' || cur == FDT_NONE) {
-        return KEEL_ENOTFOUND;
-    }
-    while (i < plen) {
-        size_t start;
-        size_t len;
-        fdt_node_t match = FDT_NONE;
-        bool has_at = false;
-
-        while (i < plen && path[i] == '/') {
-            i++;
-        }
-        start = i;
-        while (i < plen && path[i] != '/' && path[i] != '\0') {
-            has_at |= path[i] == '@';
-            i++;
-        }
-        len = i - start;
-        if (len == 0) {
-            break;
-        }
-        for (int pass = 0; pass < (has_at ? 1 : 2) && match == FDT_NONE; pass++) {
-            for (fdt_node_t c = fdt_first_child(fdt, cur); c != FDT_NONE;
-                 c = fdt_next_sibling(fdt, c)) {
-                if (component_matches(fdt_node_name(fdt, c), path + start, len, pass == 0)) {
-                    match = c;
-                    break;
-                }
+        if (tag == FDT_BEGIN_NODE) {
+            if (off == node) {
+                return depth > 0 ? stack[depth - 1] : FDT_NONE;
             }
-        }
-        if (match == FDT_NONE) {
-            return KEEL_ENOTFOUND;
-        }
-        cur = match;
-        if (i < plen && path[i] == '\0') {
-            break;
-        }
-    }
-    *out = cur;
-    return KEEL_OK;
-}
-
-kstatus_t fdt_find_path(const struct fdt *fdt, const char *path, fdt_node_t *out) {
-    return find_path_n(fdt, path, strlen(path), out);
-}
-
-kstatus_t fdt_cells(const struct fdt *fdt, fdt_node_t node, uint32_t *addr_cells,
-                    uint32_t *size_cells) {
-    kstatus_t st;
-
-    *addr_cells = 2;
-    *size_cells = 1;
-    st = fdt_get_u32(fdt, node, "#address-cells", addr_cells);
-    if (st != KEEL_OK && st != KEEL_ENOTFOUND) {
-        return st;
-    }
-    st = fdt_get_u32(fdt, node, "#size-cells", size_cells);
-    if (st != KEEL_OK && st != KEEL_ENOTFOUND) {
-        return st;
-    }
-    if (*addr_cells > 4 || *size_cells > 4) {
-        return KEEL_ECORRUPT;
-    }
-    return KEEL_OK;
-}
-
-kstatus_t fdt_get_reg(const struct fdt *fdt, fdt_node_t node, uint32_t index, uint64_t *addr,
-                      uint64_t *size) {
-    fdt_node_t parent = fdt_parent(fdt, node);
-    uint32_t ac, sc, len, entry;
-    const uint8_t *v;
-    const void *pv;
-    kstatus_t st;
-
-    if (parent == FDT_NONE) {
-        return KEEL_ENOTFOUND;
-    }
-    st = fdt_cells(fdt, parent, &ac, &sc);
-    if (st != KEEL_OK) {
-        return st;
-    }
-    st = fdt_get_prop(fdt, node, "reg", &pv, &len);
-    if (st != KEEL_OK) {
-        return st;
-    }
-    if (ac == 0 || ac > 2 || sc > 2) {
-        return KEEL_ENOTSUP; /* e.g. PCI's 3-cell addresses: not a plain physical range */
-    }
-    v = pv;
-    entry = (ac + sc) * 4;
-    if (len % entry != 0) {
-        return KEEL_ECORRUPT;
-    }
-    if (index >= len / entry) {
-        return KEEL_ENOTFOUND;
-    }
-    v += (size_t)index * entry;
-    *addr = fdt_read_cells(v, ac);
-    *size = sc == 0 ? 0 : fdt_read_cells(v + ac * 4, sc);
-    return KEEL_OK;
-}
-
-kstatus_t fdt_stdout_node(const struct fdt *fdt, fdt_node_t *out) {
-    fdt_node_t chosen, aliases;
-    const char *path;
-    size_t len = 0;
-    uint32_t off, next;
-
-    if (fdt_find_path(fdt, "/chosen", &chosen) != KEEL_OK ||
-        (fdt_get_string(fdt, chosen, "stdout-path", &path) != KEEL_OK &&
-         fdt_get_string(fdt, chosen, "linux,stdout-path", &path) != KEEL_OK)) {
-        return KEEL_ENOTFOUND;
-    }
-    while (path[len] != '\0' && path[len] != ':') {
-        len++;
-    }
-    if (len > 0 && path[0] == '/') {
-        return find_path_n(fdt, path, len, out);
-    }
-    /* An alias: a property of /aliases whose name is the whole alias, value a path. */
-    if (len == 0 || fdt_find_path(fdt, "/aliases", &aliases) != KEEL_OK ||
-        !node_ok(fdt, aliases, &off)) {
-        return KEEL_ENOTFOUND;
-    }
-    for (;; off = next) {
-        uint32_t tag = next_token(fdt, off, &next);
-        const char *name;
-        const char *value;
-        uint32_t vlen;
-
-        if (tag == FDT_NOP) {
-            continue;
-        }
-        if (tag != FDT_PROP) {
-            return KEEL_ENOTFOUND;
-        }
-        name = string_at(fdt, be32(fdt->blob + off + 8));
-        if (name != NULL && strncmp(name, path, len) == 0 && name[len] == '\0') {
-            value = (const char *)fdt->blob + off + 12;
-            vlen = be32(fdt->blob + off + 4);
-            if (bounded_strlen((const uint8_t *)value, vlen) < 0) {
-                return KEEL_ECORRUPT;
+            if (off > node || depth >= FDT_MAX_DEPTH) {
+                return FDT_NONE; /* passed it: not a node */
             }
-            return find_path_n(fdt, value, strlen(value), out);
+            stack[depth++] = off;
+        } else if (tag == FDT_END_NODE) {
+            if (depth == 0) {
+                return FDT_NONE;
+            }
+            depth--;
+        } else if (tag != FDT_PROP && tag != FDT_NOP) {
+            return FDT_NONE;
         }
+        off = next;
     }
+}
+
+const char *fdt_node_name(const struct fdt *fdt, fdt_node_t node) {
+    uint32_t first;
+
+    if (!fdt_node_ok(fdt, node, &first)) {
+        return "";
+    }
+    return (const char *)fdt->blob + node + 4;
 }
