@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * AArch64 self tests (booted with "ktest"): the traps the handler recovers from, the
- * page tables the entry code and mmu.c built (kernel sections, direct map, device
- * window), the frame-record walker on garbage, and the cycle counter.
+ * AArch64 self tests (booted with "ktest"): the traps the handler recovers from, the live
+ * page tables as the MMU sees them (kernel sections, direct map, device window; the VM
+ * layer's own view is tested in ktest_vm_aarch64.c), the frame-record walker on garbage,
+ * and the cycle counter.
  */
 #include <arch/cpu.h>
 #include <arch/io.h>

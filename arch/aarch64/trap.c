@@ -199,7 +199,7 @@ static bool try_fixup(struct trap_frame *tf, uint32_t ec) {
 }
 
 void aarch64_trap_entry(struct trap_frame *tf, uint64_t slot) {
-    static char cause[128];
+    static char cause[192];
     uint32_t ec = (uint32_t)(tf->esr >> 26) & 0x3f;
     uint32_t iss = (uint32_t)tf->esr & 0x1ffffff;
     uintptr_t addr = tf->elr;
@@ -207,13 +207,21 @@ void aarch64_trap_entry(struct trap_frame *tf, uint64_t slot) {
     const char *origin = slot_origins[(slot >> 2) & 3];
 
     if (slot == TRAP_SLOT_STACK_OVERFLOW) {
+        /* Usually a push into the guard page below the stack: say what the VM layer sees. */
         const char *reason = NULL;
+        uint32_t access = VM_FAULT_READ;
         if (is_page_fault(ec, iss)) {
-            (void)classify(tf->far, fault_access(ec, iss), &reason);
+            access = fault_access(ec, iss);
+            (void)classify(tf->far, access, &reason);
         }
-        ksnprintf(cause, sizeof(cause), "kernel stack overflow (while taking ESR %#llx%s%s)",
-                  (unsigned long long)tf->esr, reason != NULL ? ": page fault " : "",
-                  reason != NULL ? reason : "");
+        if (reason != NULL) {
+            ksnprintf(cause, sizeof(cause),
+                      "kernel stack overflow: page fault (%s): %s (ESR %#llx)",
+                      vm_fault_access_name(access), reason, (unsigned long long)tf->esr);
+        } else {
+            ksnprintf(cause, sizeof(cause), "kernel stack overflow (while taking ESR %#llx)",
+                      (unsigned long long)tf->esr);
+        }
         trap_fatal(tf, cause, tf->sp - TF_SIZE);
     }
     if (slot == 4 && try_fixup(tf, ec)) {
