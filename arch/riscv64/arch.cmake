@@ -6,9 +6,9 @@
 set(_rv ${KEEL_ROOT}/arch/riscv64)
 set(KEEL_ARCH_SOURCES
     ${_rv}/entry.S ${_rv}/trap_entry.S ${_rv}/boot.c ${_rv}/cpu.c ${_rv}/mmu.c ${_rv}/sbi.c
-    ${_rv}/trap.c ${_rv}/libgcc.c)
+    ${_rv}/trap.c ${_rv}/libgcc.c ${_rv}/kernel_space.c ${_rv}/tlb.c)
 if(KEEL_KTEST)
-    list(APPEND KEEL_ARCH_SOURCES ${_rv}/ktest_riscv64.c)
+    list(APPEND KEEL_ARCH_SOURCES ${_rv}/ktest_riscv64.c ${_rv}/ktest_vm.c)
 endif()
 set(KEEL_ARCH_LINKER_SCRIPT ${_rv}/linker.ld)
 
@@ -32,3 +32,22 @@ function(keel_arch_artifacts elf)
         COMMENT "Flat riscv64 image keel.bin (load at 0x80200000)")
     add_custom_target(keel_image ALL DEPENDS ${elf} ${CMAKE_BINARY_DIR}/keel.bin)
 endfunction()
+
+# riscv64-only QEMU tests, added once cmake/KeelBootTests.cmake has defined
+# keel_qemu_test (it is included after this file): the VM layer on Sv39 (forced with
+# "mmu=sv39" on a hart that has Sv48), with Svpbmt, and a real boot-stack overflow.
+function(keel_riscv64_tests)
+    keel_qemu_test(NAME ktest.riscv64.sv39
+        EXPECT "Paging: sv39 " "[1-9][0-9]* passed, 0 failed"
+        RUN --cmdline "ktest mmu=sv39")
+    keel_qemu_test(NAME ktest.riscv64.svpbmt
+        EXPECT "Paging: sv48\\+svpbmt \\(Svpbmt in the device tree: yes, working: yes\\)"
+               "[1-9][0-9]* passed, 0 failed"
+        RUN --cmdline ktest -- -cpu rv64,svpbmt=on)
+    keel_qemu_test(NAME fault.riscv64.stack_overflow STATUS 1 ALLOW_FAULT
+        EXPECT "KERNEL FAULT: page fault \\(write\\): in a guard page" "  addr 0x"
+               "Backtrace:" "overflow_stack[.a-z0-9]*\\+0x"
+        FORBID "KERNEL PANIC"
+        RUN --cmdline selftest=stack_overflow)
+endfunction()
+cmake_language(DEFER CALL keel_riscv64_tests)

@@ -12,6 +12,7 @@
 #include <kernel/fdt.h>
 #include <kernel/kprintf.h>
 #include <kernel/memmap.h>
+#include <kernel/string.h>
 
 #include "riscv.h"
 
@@ -23,6 +24,7 @@ __noreturn void riscv_boot_main(uint64_t hart, uint64_t dtb_pa, uint64_t entry_c
 
 static struct boot_info boot_info;
 uint64_t riscv_boot_hart;
+bool riscv_dt_svpbmt;
 static char firmware_name[48];
 
 /*
@@ -66,30 +68,64 @@ static uint32_t map_dtb(uint64_t dtb_pa) {
     return size;
 }
 
-/* Direct-map every memory region, coalescing neighbours so big pages can be used. */
-static void map_ram(const struct boot_info *bi) {
-    uint64_t run_base = 0, run_end = 0;
+static kstatus_t direct_map_run(uint64_t base, uint64_t size, void *ctx) {
+    (void)ctx;
+    return riscv_direct_map(base, size);
+}
 
-    for (uint32_t i = 0; i <= bi->mem_count; i++) {
-        const struct mem_region *r = i < bi->mem_count ? &bi->mem[i] : NULL;
-        if (r != NULL && (r->type == MEM_MMIO || r->type == MEM_BAD)) {
+/* True if the ISA string (riscv,isa: "rv64imac_zicsr_svpbmt") names extension ext. */
+static bool isa_string_has(const char *isa, size_t len, const char *ext) {
+    size_t n = strlen(ext);
+    for (size_t i = 0; i < len && isa[i] != '\0'; i++) {
+        /* Multi-letter extensions follow an underscore; names are case-insensitive. */
+        if (isa[i] != '_' || i + 1 + n > len) {
             continue;
         }
-        if (r != NULL && run_end != 0 && r->base <= ALIGN_UP(run_end, SZ_2M)) {
-            run_end = MAX(run_end, r->base + r->size);
-            continue;
+        size_t k = 0;
+        while (k < n && (isa[i + 1 + k] | 0x20) == ext[k]) {
+            k++;
         }
-        if (run_end != 0) {
-            kstatus_t st = riscv_direct_map(run_base, run_end - run_base);
-            if (st != KEEL_OK) {
-                boot_fail("cannot direct-map RAM", st);
-            }
-        }
-        if (r != NULL) {
-            run_base = r->base;
-            run_end = r->base + r->size;
+        char next = i + 1 + n < len ? isa[i + 1 + n] : '\0';
+        if (k == n && (next == '\0' || next == '_')) {
+            return true;
         }
     }
+    return false;
+}
+
+/* Does the device tree list extension ext (lower case) for the hart with this id? */
+static bool hart_has_extension(const void *dtb, uint32_t size, uint64_t hart, const char *ext) {
+    struct fdt fdt;
+    fdt_node_t cpus;
+    const void *prop;
+    uint32_t len;
+
+    if (fdt_init(&fdt, dtb, size) != KEEL_OK || fdt_find_path(&fdt, "/cpus", &cpus) != KEEL_OK) {
+        return false;
+    }
+    for (fdt_node_t n = fdt_first_child(&fdt, cpus); n != FDT_NONE; n = fdt_next_sibling(&fdt, n)) {
+        uint64_t id, unused;
+        if (fdt_get_reg(&fdt, n, 0, &id, &unused) != KEEL_OK || id != hart) {
+            continue;
+        }
+        /* riscv,isa-extensions: a string list, one name each (newer device trees). */
+        if (fdt_get_prop(&fdt, n, "riscv,isa-extensions", &prop, &len) == KEEL_OK) {
+            const char *s = prop;
+            size_t want = strlen(ext);
+            for (uint32_t at = 0; at < len;) {
+                size_t l = strnlen(s + at, len - at);
+                if (l == want && memcmp(s + at, ext, want) == 0) {
+                    return true;
+                }
+                at += (uint32_t)l + 1;
+            }
+        }
+        if (fdt_get_prop(&fdt, n, "riscv,isa", &prop, &len) == KEEL_OK) {
+            return isa_string_has(prop, len, ext);
+        }
+        return false;
+    }
+    return false;
 }
 
 /* Map the "sifive,test0" device (QEMU virt's exit finisher) for arch_power_off(). */
@@ -131,7 +167,10 @@ void riscv_boot_main(uint64_t hart, uint64_t dtb_pa, uint64_t entry_cycles) {
     if (st != KEEL_OK) {
         boot_fail("the device tree was rejected", st);
     }
-    map_ram(bi);
+    st = riscv_ram_runs(bi, direct_map_run, NULL);
+    if (st != KEEL_OK) {
+        boot_fail("cannot direct-map RAM", st);
+    }
 
     if (bi->cpu_count == 0) {
         boot_fail("no CPUs in the device tree's /cpus", KEEL_ENOTFOUND);
@@ -147,6 +186,7 @@ void riscv_boot_main(uint64_t hart, uint64_t dtb_pa, uint64_t entry_cycles) {
     if (bi->boot_cpu == UINT32_MAX) {
         boot_fail("the boot hart is not in the device tree's /cpus", KEEL_ENOTFOUND);
     }
+    riscv_dt_svpbmt = hart_has_extension(dtb, dtb_size, hart, "svpbmt");
     if (bi->console.type == BOOT_CONSOLE_NONE) {
         boot_fail("no console UART (ns16550a) in the device tree", KEEL_ENOTFOUND);
     }

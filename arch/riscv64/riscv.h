@@ -30,7 +30,9 @@
 /* scause: the top bit marks an interrupt; the rest is the code. */
 #define SCAUSE_INTERRUPT (1UL << 63)
 #define CAUSE_BREAKPOINT 3
+#define CAUSE_FETCH_PAGE 12
 #define CAUSE_LOAD_PAGE  13
+#define CAUSE_STORE_PAGE 15
 
 /* satp (4.1.11): MODE in bits 63:60, PPN of the root table in 43:0. */
 #define SATP_MODE_SHIFT 60
@@ -47,6 +49,7 @@
 #define PTE_G          (1UL << 5)
 #define PTE_A          (1UL << 6)
 #define PTE_D          (1UL << 7)
+#define PTE_PBMT_NC    (1UL << 61) /* Svpbmt: non-cacheable, idempotent memory */
 #define PTE_PPN_SHIFT  10
 #define PTE_LEAF_MASK  (PTE_R | PTE_W | PTE_X)
 #define PTE_ENTRIES    512
@@ -58,15 +61,32 @@
 
 typedef uint64_t pte_t;
 
-/* Set by entry.S: the page tables it built and the paging mode it chose. */
-extern pte_t boot_pt_root[PTE_ENTRIES]; /* Sv48 level 3; unused under Sv39 */
-extern pte_t boot_pt_high[PTE_ENTRIES]; /* level 2: the top 256 GiB (Sv39 root) */
-extern uint64_t riscv_satp_mode;        /* SATP_MODE_SV48 or SATP_MODE_SV39 */
-extern uint64_t riscv_kernel_phys;      /* physical address of _kernel_start */
+/*
+ * Set by entry.S: the page tables it built and the paging mode it chose. Once
+ * arch_mm_init() has switched to the VM layer's tables, riscv_satp_mode is the mode of
+ * those (they may use Sv39 on an Sv48 hart: "mmu=sv39") and the boot tables are idle.
+ */
+extern pte_t boot_pt_root[PTE_ENTRIES];   /* Sv48 level 3; unused under Sv39 */
+extern pte_t boot_pt_high[PTE_ENTRIES];   /* level 2: the top 256 GiB (Sv39 root) */
+extern pte_t boot_pt_kernel[PTE_ENTRIES]; /* level 1: the image's gigabyte, 2 MiB leaves */
+extern uint64_t riscv_satp_mode;          /* SATP_MODE_SV48 or SATP_MODE_SV39 */
+extern uint64_t riscv_kernel_phys;        /* physical address of _kernel_start */
 
 /* Linker-script symbols (linker.ld). */
 extern char _kernel_start[], _kernel_end[], _text_start[], _text_end[];
-extern char _boot_stack_bottom[], _boot_stack_top[];
+extern char _ro_start[], _ro_end[], _data_start[];
+extern char _boot_stack_guard[], _boot_stack_bottom[], _boot_stack_top[];
+extern char _overflow_stack_guard[], _overflow_stack_bottom[], _overflow_stack_top[];
+
+/*
+ * Lowest address the current kernel stack may hold (the top of its guard page):
+ * trap_entry.S switches to the overflow stack when a trap frame would go below it.
+ * One hart and one stack today; per hart and per thread with SMP and the scheduler.
+ */
+extern char *riscv_stack_limit;
+
+/* The device tree lists Svpbmt for the boot hart (riscv,isa or riscv,isa-extensions). */
+extern bool riscv_dt_svpbmt;
 
 /* Direct-map pointer to physical address pa (valid once riscv_direct_map() covered it). */
 static inline void *dm_ptr(uint64_t pa) {
@@ -110,8 +130,34 @@ void sbi_shutdown(unsigned long reason);
  */
 __must_check kstatus_t riscv_direct_map(uint64_t pa, uint64_t size);
 
-/* Walk the live page table for va: the leaf PTE and its size, or false if unmapped. */
+/* Walk the live page table for va: the leaf PTE and its size, or false if unmapped.
+ * Lock-free (reads what the hardware walker would), so usable from trap context. */
 bool riscv_walk(uintptr_t va, pte_t *leaf, uint64_t *page_size);
+
+/*
+ * Call fn(base, size, ctx) for each run of RAM-like memory in the map (everything but
+ * MMIO and bad RAM), neighbours within 2 MiB coalesced so large pages fit. Stops at and
+ * returns the first error. Boot only.
+ */
+__must_check kstatus_t riscv_ram_runs(const struct boot_info *bi,
+                                      kstatus_t (*fn)(uint64_t base, uint64_t size, void *ctx),
+                                      void *ctx);
+
+/*
+ * True when the hart honours Svpbmt memory types: a 2 MiB alias of the image with PBMT=NC
+ * reads back instead of faulting (reserved bits, or menvcfg.PBMTE left clear by the
+ * firmware). Uses the boot tables; boot CPU only, before arch_mm_init() switches.
+ */
+bool riscv_probe_svpbmt(void);
+
+struct vm_space;
+struct vm_tlb_ops;
+
+/* Map every device window arch_mmio_map() handed out so far into ks (VM_DEVICE). */
+__must_check kstatus_t riscv_mmio_replay(struct vm_space *ks);
+
+/* TLB maintenance for the VM layer (tlb.c): sfence.vma on this hart. */
+extern const struct vm_tlb_ops riscv_tlb_ops;
 
 /* Hart id of the hart that entered the kernel (a0 from the firmware). */
 extern uint64_t riscv_boot_hart;
@@ -126,6 +172,7 @@ struct riscv_trap_expect {
     unsigned long hits;  /* how many expected traps were taken */
     unsigned long stval; /* stval of the last one */
     unsigned long sepc;  /* sepc of the last one */
+    const char *reason;  /* for page faults: what vm_fault() said */
 };
 extern struct riscv_trap_expect riscv_trap_expect;
 

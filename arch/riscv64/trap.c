@@ -1,20 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * riscv64 trap handling in C: names the cause from scause, hands unexpected traps to
- * trap_fatal() with stval as the fault address, and lets the arch KTESTs take one
- * expected trap and step over the instruction. Register dump with ABI names.
+ * riscv64 trap handling in C: names the cause from scause, routes page faults to the VM
+ * layer (vm_fault) and reports what it cannot resolve, hands other unexpected traps to
+ * trap_fatal() with stval as the fault address, reports kernel stack overflows caught by
+ * trap_entry.S, and lets the arch KTESTs take one expected trap and step over the
+ * instruction. Register dump with ABI names.
  */
 #include <arch/trap.h>
 #include <kernel/kprintf.h>
 #include <kernel/panic.h>
+#include <kernel/vm_fault.h>
 
 #include "riscv.h"
 
 /* Called from trap_entry.S. */
 void riscv_trap_handler(struct trap_frame *tf);
+__noreturn void riscv_stack_overflow(struct trap_frame *tf);
 extern char trap_entry[];
 
 struct riscv_trap_expect riscv_trap_expect;
+char *riscv_stack_limit = _boot_stack_bottom;
 
 /* Exception codes of scause (privileged spec v1.12, table 4.2). */
 static const char *const exception_names[] = {
@@ -86,6 +91,69 @@ static uintptr_t insn_length(uintptr_t pc) {
     return (low & 3) == 3 ? 4 : 2;
 }
 
+/*
+ * An expected trap (KTEST probe) of this cause: skip the instruction, or for a fetch
+ * fault (the probe jumped with jalr ra) resume at the return address.
+ */
+static bool take_expected(struct trap_frame *tf, unsigned long code, const char *reason) {
+    bool fetch = code == CAUSE_FETCH_PAGE;
+    uintptr_t resume = fetch ? tf->x[1] : tf->sepc;
+
+    if (!riscv_trap_expect.armed || code != riscv_trap_expect.cause ||
+        !riscv_kernel_range_ok(resume, 2)) {
+        return false;
+    }
+    riscv_trap_expect.armed = false;
+    riscv_trap_expect.hits++;
+    riscv_trap_expect.stval = tf->stval;
+    riscv_trap_expect.sepc = tf->sepc;
+    riscv_trap_expect.reason = reason;
+    tf->sepc = fetch ? resume : tf->sepc + insn_length(tf->sepc);
+    return true;
+}
+
+static bool is_page_fault(unsigned long code) {
+    return code == CAUSE_FETCH_PAGE || code == CAUSE_LOAD_PAGE || code == CAUSE_STORE_PAGE;
+}
+
+/*
+ * A page fault goes to the VM layer first; what it does not resolve is an expected probe
+ * or fatal: "page fault (<access>): <reason>". Only kernel addresses can be mapped yet,
+ * so every address is looked up in the kernel space (user spaces come with processes).
+ */
+static void page_fault(struct trap_frame *tf, unsigned long code) {
+    uint32_t access = code == CAUSE_FETCH_PAGE   ? VM_FAULT_EXEC
+                      : code == CAUSE_STORE_PAGE ? VM_FAULT_WRITE
+                                                 : VM_FAULT_READ;
+    const char *reason = "unknown";
+    char buf[96];
+
+    if ((tf->sstatus & SSTATUS_SPP) == 0) {
+        access |= VM_FAULT_USER;
+    }
+    if (vm_fault(vmm_kernel_space, VADDR(tf->stval), access, &reason) == KEEL_OK) {
+        return; /* resolved: retry the access */
+    }
+    if (take_expected(tf, code, reason)) {
+        return;
+    }
+    ksnprintf(buf, sizeof(buf), "page fault (%s): %s", vm_fault_access_name(access), reason);
+    trap_fatal(tf, buf, tf->stval);
+}
+
+void riscv_stack_overflow(struct trap_frame *tf) {
+    unsigned long code = tf->scause & ~SCAUSE_INTERRUPT;
+    char buf[96];
+
+    riscv_stack_limit = _overflow_stack_bottom; /* now running on the overflow stack */
+    if ((tf->scause & SCAUSE_INTERRUPT) == 0 && is_page_fault(code)) {
+        page_fault(tf, code); /* names the guard page when that is where it hit */
+    }
+    ksnprintf(buf, sizeof(buf), "kernel stack overflow (sp %#llx, scause %#lx)",
+              (unsigned long long)tf->x[2], tf->scause);
+    trap_fatal(tf, buf, tf->stval);
+}
+
 void riscv_trap_handler(struct trap_frame *tf) {
     unsigned long cause = tf->scause;
     unsigned long code = cause & ~SCAUSE_INTERRUPT;
@@ -100,13 +168,11 @@ void riscv_trap_handler(struct trap_frame *tf) {
                   what != NULL ? what : "interrupt", cause);
         trap_fatal(tf, buf, tf->stval);
     }
-    if (riscv_trap_expect.armed && code == riscv_trap_expect.cause &&
-        riscv_kernel_range_ok(tf->sepc, 2)) {
-        riscv_trap_expect.armed = false;
-        riscv_trap_expect.hits++;
-        riscv_trap_expect.stval = tf->stval;
-        riscv_trap_expect.sepc = tf->sepc;
-        tf->sepc += insn_length(tf->sepc);
+    if (is_page_fault(code)) {
+        page_fault(tf, code);
+        return;
+    }
+    if (take_expected(tf, code, NULL)) {
         return;
     }
     if (code < ARRAY_SIZE(exception_names)) {

@@ -3,20 +3,19 @@
  * riscv64 trap vector (stvec, direct mode). Kernel-only for now: the trap is taken on
  * the current kernel stack, all of x1-x31 plus sepc, sstatus, scause and stval are
  * saved in a struct trap_frame, riscv_trap_handler(tf) runs, and the frame (possibly
- * with a new sepc) is restored before sret. sscratch stays 0 while in the kernel; the
- * user-mode issue will keep the kernel stack there and swap on entry from U-mode.
+ * with a new sepc) is restored before sret. A frame that would go below
+ * riscv_stack_limit (a stack overflow into the guard page) is built on the overflow
+ * stack instead and riscv_stack_overflow(tf) reports it. sscratch is 0 while in the
+ * kernel; the vector borrows it for one register. The user-mode issue will keep the
+ * kernel stack there and swap on entry from U-mode.
  */
 #include <arch/arch_trap.h>
 
-    .section .text.trap, "ax"
-    .balign 4
-    .globl trap_entry
-trap_entry:
-    addi    sp, sp, -TRAP_FRAME_SIZE
+/* Save everything but sp (x2) and t0 (x5), and the trap CSRs, into the frame at sp. */
+.macro SAVE_FRAME
     sd      x1, 1*8(sp)
     sd      x3, 3*8(sp)
     sd      x4, 4*8(sp)
-    sd      x5, 5*8(sp)
     sd      x6, 6*8(sp)
     sd      x7, 7*8(sp)
     sd      x8, 8*8(sp)
@@ -43,8 +42,6 @@ trap_entry:
     sd      x29, 29*8(sp)
     sd      x30, 30*8(sp)
     sd      x31, 31*8(sp)
-    addi    t0, sp, TRAP_FRAME_SIZE  /* the interrupted sp */
-    sd      t0, 2*8(sp)
     csrr    t0, sepc
     sd      t0, TRAP_FRAME_SEPC(sp)
     csrr    t0, sstatus
@@ -53,6 +50,24 @@ trap_entry:
     sd      t0, TRAP_FRAME_SCAUSE(sp)
     csrr    t0, stval
     sd      t0, TRAP_FRAME_STVAL(sp)
+.endm
+
+    .section .text.trap, "ax"
+    .balign 4
+    .globl trap_entry
+trap_entry:
+    /* Room for a frame above the stack limit? t0 is parked in sscratch meanwhile. */
+    csrw    sscratch, t0
+1:  auipc   t0, %pcrel_hi(riscv_stack_limit)
+    ld      t0, %pcrel_lo(1b)(t0)
+    addi    t0, t0, TRAP_FRAME_SIZE
+    bltu    sp, t0, stack_overflow
+    csrrw   t0, sscratch, zero
+    addi    sp, sp, -TRAP_FRAME_SIZE
+    sd      t0, 5*8(sp)
+    SAVE_FRAME
+    addi    t0, sp, TRAP_FRAME_SIZE  /* the interrupted sp */
+    sd      t0, 2*8(sp)
 
     mv      a0, sp
     call    riscv_trap_handler
@@ -93,3 +108,20 @@ trap_entry:
     ld      x31, 31*8(sp)
     addi    sp, sp, TRAP_FRAME_SIZE
     sret
+
+/*
+ * The kernel stack ran into (or is about to run into) its guard page: build the frame
+ * on the overflow stack, keep the bad sp in it, and report. Never returns.
+ */
+stack_overflow:
+    mv      t0, sp
+    lla     sp, _overflow_stack_top
+    addi    sp, sp, -TRAP_FRAME_SIZE
+    sd      t0, 2*8(sp)
+    csrrw   t0, sscratch, zero
+    sd      t0, 5*8(sp)
+    SAVE_FRAME
+    mv      a0, sp
+    call    riscv_stack_overflow
+2:  wfi
+    j       2b
