@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * riscv64 in-kernel self tests: traps that the handler recovers from (breakpoint, load
- * page fault), and checks of the boot page tables (kernel image, direct map, MMIO
- * window, the deliberately unmapped address) and of the frame-record walker.
+ * page fault), checks of the live page tables as the hardware walks them (kernel image,
+ * direct map, MMIO window, the deliberately unmapped address) and of the frame-record
+ * walker. The VM layer's own KTESTs are in ktest_vm.c.
  */
 #include <arch/cpu.h>
 #include <arch/io.h>
