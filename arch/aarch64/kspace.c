@@ -92,19 +92,41 @@ static bool in_ram(uint64_t base, uint64_t size) {
     return false;
 }
 
+/* Direct-map [start, end) with flags (nothing when empty). */
+static kstatus_t map_direct_part(struct vm_space *ks, uint64_t start, uint64_t end,
+                                 uint32_t flags) {
+    if (end <= start) {
+        return KEEL_OK;
+    }
+    return vmm_map(ks, VADDR(KEEL_DIRECT_MAP_BASE + start), PADDR(start), end - start, flags);
+}
+
 /*
  * The direct map: every RAM range the boot code found (contiguous /memory ranges merged,
- * so vmm_map uses 1 GiB and 2 MiB blocks wherever alignment allows), RW, never X. A DTB
- * or initrd a loader put outside RAM gets its pages mapped read-only there too.
+ * so vmm_map uses 1 GiB and 2 MiB blocks wherever alignment allows), RW, never X. The
+ * alias of the image's text and read-only data is read-only too, so code and constants
+ * cannot be changed behind their own mappings' backs. A DTB or initrd a loader put
+ * outside RAM gets its pages mapped read-only there too.
  */
 static kstatus_t map_direct(struct vm_space *ks, const struct boot_info *bi) {
+    static const uint32_t rw = VM_READ | VM_WRITE | VM_GLOBAL;
+    static const uint32_t ro = VM_READ | VM_GLOBAL;
+    uint64_t ro_start = aarch64_kimg_to_phys(__kernel_start);
+    uint64_t ro_end = aarch64_kimg_to_phys(__rodata_end);
     const struct aarch64_range *r;
     unsigned n = aarch64_ram_ranges(&r);
     kstatus_t st = KEEL_OK;
 
     for (unsigned i = 0; i < n && st == KEEL_OK; i++) {
-        st = vmm_map(ks, VADDR(KEEL_DIRECT_MAP_BASE + r[i].start), PADDR(r[i].start),
-                     r[i].end - r[i].start, VM_READ | VM_WRITE | VM_GLOBAL);
+        uint64_t a = MAX(r[i].start, MIN(ro_start, r[i].end));
+        uint64_t b = MAX(a, MIN(ro_end, r[i].end));
+        st = map_direct_part(ks, r[i].start, a, rw);
+        if (st == KEEL_OK) {
+            st = map_direct_part(ks, a, b, ro);
+        }
+        if (st == KEEL_OK) {
+            st = map_direct_part(ks, b, r[i].end, rw);
+        }
     }
     for (uint32_t i = 0; i < bi->mem_count && st == KEEL_OK; i++) {
         const struct mem_region *m = &bi->mem[i];

@@ -120,34 +120,75 @@ KTEST(vm_a64_kernel_sections_have_exact_permissions) {
     KTEST_EXPECT(ok);
 }
 
+/* The page size vmm_map's greedy choice gives x inside [start, end) when [cut0, cut1) is
+ * mapped separately: the largest aligned block around x that neither range edge nor cut
+ * splits. */
+static uint64_t expected_block(uint64_t x, uint64_t start, uint64_t end, uint64_t cut0,
+                               uint64_t cut1) {
+    for (uint64_t s = SIZE_1G; s >= SIZE_2M; s >>= 9) {
+        uint64_t b = ALIGN_DOWN(x, s);
+        if (b >= start && b + s <= end && !(cut0 > b && cut0 < b + s) &&
+            !(cut1 > b && cut1 < b + s)) {
+            return s;
+        }
+    }
+    return PAGE_SIZE;
+}
+
 KTEST(vm_a64_direct_map_uses_largest_pages) {
     const struct aarch64_range *r;
     unsigned n = aarch64_ram_ranges(&r);
+    uint64_t ro0 = aarch64_kimg_to_phys(__kernel_start);
+    uint64_t ro1 = aarch64_kimg_to_phys(__rodata_end);
     KTEST_EXPECT(n >= 1);
     for (unsigned i = 0; i < n; i++) {
-        /* Probe the middle of each range: the block there is the largest that fits. */
-        uint64_t x = ALIGN_DOWN(r[i].start + (r[i].end - r[i].start) / 2, (uint64_t)PAGE_SIZE);
-        uint64_t want = PAGE_SIZE;
-        for (uint64_t s = SIZE_1G; s >= SIZE_2M; s >>= 9) {
-            if (ALIGN_DOWN(x, s) >= r[i].start && ALIGN_DOWN(x, s) + s <= r[i].end) {
-                want = s;
-                break;
-            }
+        /* The middle of each range, and its last page. */
+        uint64_t xs[2] = {ALIGN_DOWN(r[i].start + (r[i].end - r[i].start) / 2, (uint64_t)PAGE_SIZE),
+                          r[i].end - PAGE_SIZE};
+        for (unsigned j = 0; j < 2; j++) {
+            uint64_t x = xs[j];
+            paddr_t pa;
+            uint32_t fl;
+            uint64_t ps;
+            KTEST_EXPECT_EQ(
+                vmm_query(vmm_kernel_space, VADDR(KEEL_DIRECT_MAP_BASE + x), &pa, &fl, &ps),
+                KEEL_OK);
+            KTEST_EXPECT_EQ(pa.pa, x);
+            KTEST_EXPECT_EQ(fl, VM_READ | VM_WRITE | VM_GLOBAL);
+            KTEST_EXPECT_EQ(ps, expected_block(x, r[i].start, r[i].end, ro0, ro1));
+            uint64_t desc;
+            unsigned level;
+            KTEST_EXPECT(aarch64_lookup(KEEL_DIRECT_MAP_BASE + x, &desc, &level));
+            KTEST_EXPECT_EQ(desc & (PTE_PXN | PTE_UXN), PTE_PXN | PTE_UXN);
         }
-        paddr_t pa;
-        uint32_t fl;
-        uint64_t ps;
-        KTEST_EXPECT_EQ(vmm_query(vmm_kernel_space, VADDR(KEEL_DIRECT_MAP_BASE + x), &pa, &fl, &ps),
-                        KEEL_OK);
-        KTEST_EXPECT_EQ(pa.pa, x);
-        KTEST_EXPECT_EQ(fl, VM_READ | VM_WRITE | VM_GLOBAL);
-        KTEST_EXPECT_EQ(ps, want);
-        KTEST_EXPECT(ps >= SIZE_2M);
-        uint64_t desc;
-        unsigned level;
-        KTEST_EXPECT(aarch64_lookup(KEEL_DIRECT_MAP_BASE + x, &desc, &level));
-        KTEST_EXPECT_EQ(desc & (PTE_PXN | PTE_UXN), PTE_PXN | PTE_UXN);
+        /* A range of 8 MiB or more is never mapped page by page in its middle. */
+        if (r[i].end - r[i].start >= 4 * SIZE_2M) {
+            uint64_t ps = 0;
+            KTEST_EXPECT_EQ(
+                vmm_query(vmm_kernel_space, VADDR(KEEL_DIRECT_MAP_BASE + xs[0]), NULL, NULL, &ps),
+                KEEL_OK);
+            KTEST_EXPECT(ps >= SIZE_2M);
+        }
     }
+}
+
+KTEST(vm_a64_direct_map_alias_of_the_image_is_read_only) {
+    uintptr_t text = (uintptr_t)phys_to_virt(PADDR(aarch64_kimg_to_phys(&aarch64_boot_c)));
+    uintptr_t ro = (uintptr_t)phys_to_virt(PADDR(aarch64_kimg_to_phys(&ro_word)));
+    uintptr_t rw = (uintptr_t)phys_to_virt(PADDR(aarch64_kimg_to_phys(&rw_word)));
+    uint32_t fl = 0;
+    uint64_t v = 0;
+
+    KTEST_EXPECT_EQ(aarch64_probe_read64(ro, &v), KEEL_OK);
+    KTEST_EXPECT_EQ(v, ro_word);
+    KTEST_EXPECT_EQ(probe_write_same(text), KEEL_EFAULT);
+    KTEST_EXPECT(contains(aarch64_probe_reason, "write to a read-only page"));
+    KTEST_EXPECT_EQ(probe_write_same(ro), KEEL_EFAULT);
+    KTEST_EXPECT_EQ(vmm_query(vmm_kernel_space, VADDR(text), NULL, &fl, NULL), KEEL_OK);
+    KTEST_EXPECT_EQ(fl, VM_READ | VM_GLOBAL);
+    KTEST_EXPECT_EQ(probe_write_same(rw), KEEL_OK);
+    KTEST_EXPECT_EQ(vmm_query(vmm_kernel_space, VADDR(rw), NULL, &fl, NULL), KEEL_OK);
+    KTEST_EXPECT_EQ(fl, VM_READ | VM_WRITE | VM_GLOBAL);
 }
 
 KTEST(vm_a64_map_unmap_protect_4k) {
