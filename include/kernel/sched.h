@@ -248,13 +248,16 @@ uint64_t sched_next_event(unsigned cpu);
  * yield_cpu: the running entity of cpu gives the CPU up; MLFQ goes to the tail of its
  * queue (keeping the rest of its quantum), EDF completes its job. Then sched_pick_next.
  */
-__must_check kstatus_t sched_yield(unsigned cpu, uint64_t now_ns);
+__must_check kstatus_t sched_yield_cpu(unsigned cpu, uint64_t now_ns);
 
 /*
  * First half of the no-lost-wake-up protocol: e (running on cpu) is about to check a
  * condition and sleep. A sched_wake() that arrives from now on cancels the sleep.
  */
 __must_check kstatus_t sched_prepare_block(unsigned cpu, struct sched_entity *e);
+
+/* Undo sched_prepare_block() when the condition turned out true (no sleep). Any context. */
+void sched_cancel_block(struct sched_entity *e);
 
 /*
  * block_thread: block the running entity e of cpu for reason, with a timeout (ns,

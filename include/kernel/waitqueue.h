@@ -59,7 +59,8 @@ size_t wake_up_nr_at(wait_queue_head_t *wq, size_t nr, uint64_t now_ns);
 __must_check kstatus_t prepare_to_wait(wait_queue_head_t *wq, wait_queue_entry_t *entry,
                                        unsigned cpu, bool exclusive);
 
-/* Last step: leave wq (if a waker has not already removed the entry). */
+/* Last step, once the condition holds: leave wq (if a waker has not already removed the
+ * entry) and drop the prepared state (sched_cancel_block). */
 void finish_wait(wait_queue_head_t *wq, wait_queue_entry_t *entry);
 
 /*

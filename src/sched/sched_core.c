@@ -426,7 +426,7 @@ kstatus_t sched_exit(unsigned cpu, struct sched_entity *e) {
     return st;
 }
 
-kstatus_t sched_yield(unsigned cpu, uint64_t now_ns) {
+kstatus_t sched_yield_cpu(unsigned cpu, uint64_t now_ns) {
     if (cpu >= sched_ncpus) {
         return KEEL_EINVAL;
     }

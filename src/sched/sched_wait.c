@@ -214,11 +214,12 @@ struct sched_entity *sched_current(void) {
     return ops != NULL && ops->current != NULL ? ops->current() : NULL;
 }
 
-/* Undo a prepare whose condition turned out true (the thread does not sleep). */
-static void cancel_prepare(unsigned cpu, struct sched_entity *e) {
-    struct sched_cpu *rq = rq_of(cpu);
+void sched_cancel_block(struct sched_entity *e) {
+    if (e == NULL) {
+        return;
+    }
     unsigned long flags;
-    spin_lock_irqsave(&rq->lock, &flags);
+    struct sched_cpu *rq = rq_lock_entity(e, &flags);
     e->wait_prepared = false;
     e->wait_cancelled = false;
     spin_unlock_irqrestore(&rq->lock, flags);
@@ -240,7 +241,7 @@ kstatus_t sched_sleep_current(unsigned reason, uint64_t timeout_ns, bool (*cond)
         return st;
     }
     if (cond != NULL && cond(arg)) {
-        cancel_prepare(cpu, e);
+        sched_cancel_block(e);
         return KEEL_OK;
     }
     bool blocked = false;

@@ -121,6 +121,7 @@ kstatus_t prepare_to_wait(wait_queue_head_t *wq, wait_queue_entry_t *entry, unsi
 
 void finish_wait(wait_queue_head_t *wq, wait_queue_entry_t *entry) {
     remove_wait_queue(wq, entry);
+    sched_cancel_block(entry->waiter);
 }
 
 struct wq_wait {

@@ -157,7 +157,7 @@ static void test_edf_order_and_preemption(void **state) {
         assert_ptr_equal(e, &ents[order[k]]);
         assert_int_equal(e->edf_abs_deadline, deadlines[order[k]]);
         now += MS;
-        assert_int_equal(sched_yield(0, now), KEEL_OK); /* job done */
+        assert_int_equal(sched_yield_cpu(0, now), KEEL_OK); /* job done */
     }
     assert_ptr_equal(sched_pick_next(0, now), &ents[9]);
     assert_int_equal(ents[0].state, SCHED_THROTTLED);
@@ -232,7 +232,7 @@ static void test_admitted_set_meets_deadlines(void **state) {
         bool resched = sched_tick(0, now);
         if (cur != NULL && cur->klass == SCHED_CLASS_EDF && work[cur->id] == 0) {
             assert_true(now <= cur->edf_abs_deadline);
-            assert_int_equal(sched_yield(0, now), KEEL_OK);
+            assert_int_equal(sched_yield_cpu(0, now), KEEL_OK);
             jobs_done++;
             resched = true;
         }

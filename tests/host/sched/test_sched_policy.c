@@ -212,20 +212,20 @@ static void test_yield(void **state) {
     assert_int_equal(sched_add(&ents[1], SCHED_PRIO_NORMAL, now), KEEL_OK);
     assert_ptr_equal(sched_pick_next(0, now), &ents[0]);
     now += 4 * MS;
-    assert_int_equal(sched_yield(0, now), KEEL_OK);
+    assert_int_equal(sched_yield_cpu(0, now), KEEL_OK);
     assert_ptr_equal(sched_pick_next(0, now), &ents[1]);
     assert_int_equal(ents[0].state, SCHED_QUEUED);
     assert_int_equal(ents[0].slice_left_ns, 16 * MS); /* a yield keeps what is left */
-    assert_int_equal(sched_yield(0, now), KEEL_OK);
+    assert_int_equal(sched_yield_cpu(0, now), KEEL_OK);
     assert_ptr_equal(sched_pick_next(0, now), &ents[0]);
     /* alone: a yield picks the same thread again */
     assert_int_equal(sched_remove(&ents[1]), KEEL_OK);
-    assert_int_equal(sched_yield(0, now), KEEL_OK);
+    assert_int_equal(sched_yield_cpu(0, now), KEEL_OK);
     assert_ptr_equal(sched_pick_next(0, now), &ents[0]);
     assert_int_equal(sched_exit(0, &ents[0]), KEEL_OK);
     assert_null(sched_pick_next(0, now));
     assert_int_equal(ents[0].state, SCHED_DETACHED);
-    assert_int_equal(sched_yield(0, now), KEEL_EINVAL);
+    assert_int_equal(sched_yield_cpu(0, now), KEEL_EINVAL);
 }
 
 static void test_block_timeout(void **state) {
