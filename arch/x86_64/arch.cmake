@@ -16,7 +16,7 @@ set(KEEL_ARCH_SOURCES
     ${_x86}/trap.c
     ${_x86}/libgcc.c)
 if(KEEL_KTEST)
-    list(APPEND KEEL_ARCH_SOURCES ${_x86}/ktest_x86_64.c)
+    list(APPEND KEEL_ARCH_SOURCES ${_x86}/ktest_x86_64.c ${_x86}/ktest_vm_x86_64.c)
 endif()
 set(KEEL_ARCH_LINKER_SCRIPT ${_x86}/kernel.ld)
 
@@ -121,3 +121,20 @@ function(_keel_x86_loader_tests)
         RUN --cmdline ${_long})
 endfunction()
 cmake_language(DEFER CALL _keel_x86_loader_tests)
+
+# The VM layer's fault reports: a read of an unmapped address names the access and the
+# reason, and a boot-stack overflow (a #PF that becomes #DF) is reported as a guard-page
+# hit with a backtrace, not a triple fault.
+function(_keel_x86_vm_tests)
+    keel_qemu_test(NAME fault.x86_64.not_mapped STATUS 1 ALLOW_FAULT
+        EXPECT "KERNEL FAULT: page fault \\(read\\): not mapped" "  addr 0xfffffe00deadbee8"
+               "deliberate_fault\\+0x"
+        FORBID "KERNEL PANIC"
+        RUN --cmdline selftest=fault)
+    keel_qemu_test(NAME fault.x86_64.stack_overflow STATUS 1 ALLOW_FAULT
+        EXPECT "KERNEL FAULT: page fault \\(write\\): in a guard page" "  addr 0x"
+               "vector 8 " "overflow_stack\\+0x"
+        FORBID "KERNEL PANIC" "survived depth"
+        RUN --cmdline selftest=stack_overflow)
+endfunction()
+cmake_language(DEFER CALL _keel_x86_vm_tests)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * x86_64 self tests (run with "ktest=x86"): traps taken on purpose and resumed (int3,
- * ud2, page faults on an unmapped address and on read-only text), the boot page tables
- * (W^X kernel sections, stack guard page, direct map of RAM) and arch_mmio_map.
+ * ud2, page faults on an unmapped address and on read-only text), the live page tables
+ * (W^X kernel sections, stack guard page, direct map of RAM) and arch_mmio_map. Also
+ * x86_probe(), the recoverable access the VM tests (ktest_vm_x86_64.c) build on.
  */
 #include <arch/cpu.h>
 #include <arch/io.h>
@@ -10,14 +11,13 @@
 #include <arch/x86_pt.h>
 #include <kernel/ktest.h>
 #include <kernel/vm.h>
+#include <kernel/vmm.h>
 
 #include "x86.h"
 
 #define MSR_APIC_BASE  0x1bU
 #define APIC_BASE_EXTD (1ULL << 10) /* x2APIC mode: the MMIO registers are off */
 #define APIC_VERSION   0x30
-#define MSR_PAT        0x277U
-#define PAT_UC         0x00
 
 static volatile uint64_t ktest_data_word = 0x1122334455667788ULL;
 
@@ -49,45 +49,55 @@ KTEST(x86_invalid_opcode_fixup) {
     KTEST_EXPECT(exp.fault_rip != 0 && exp.fault_rip + 2 == exp.resume);
 }
 
-/* Access *addr (a read, or a write of 0 when write is set) expecting a page fault. */
-static void fault_probe(struct x86_trap_expect *exp, uintptr_t addr, bool write) {
+/* rax is free for the fixup address: the probes clobber it. */
+#define PROBE_ARM "leaq 1f(%%rip), %%rax\n\tmovq %%rax, %c[off](%[e])\n\t"
+
+bool x86_probe(struct x86_trap_expect *exp, uintptr_t addr, enum x86_probe_kind kind) {
+    *exp = (struct x86_trap_expect){.vector = X86_VEC_PF};
     x86_trap_expected = exp;
-    if (write) {
-        __asm__ volatile("leaq 1f(%%rip), %%rax\n\t"
-                         "movq %%rax, %c[off](%[e])\n\t"
-                         "movb $0, (%[a])\n"
-                         "1:"
+    if (kind == X86_PROBE_WRITE) {
+        __asm__ volatile(PROBE_ARM "movb $0, (%[a])\n"
+                                   "1:"
                          :
                          : [e] "r"(exp), [a] "r"(addr),
                            [off] "i"(__builtin_offsetof(struct x86_trap_expect, resume))
                          : "rax", "memory");
+    } else if (kind == X86_PROBE_EXEC) {
+        /* Call addr (a ret instruction when it works); r12 restores rsp after a fault. */
+        __asm__ volatile(PROBE_ARM "movq %%rsp, %%r12\n\t"
+                                   "call *%[a]\n"
+                                   "1:\n\t"
+                                   "movq %%r12, %%rsp"
+                         :
+                         : [e] "r"(exp), [a] "r"(addr),
+                           [off] "i"(__builtin_offsetof(struct x86_trap_expect, resume))
+                         : "rax", "r12", "memory");
     } else {
-        __asm__ volatile("leaq 1f(%%rip), %%rax\n\t"
-                         "movq %%rax, %c[off](%[e])\n\t"
-                         "movq (%[a]), %%rax\n"
-                         "1:"
+        __asm__ volatile(PROBE_ARM "movb (%[a]), %%al\n"
+                                   "1:"
                          :
                          : [e] "r"(exp), [a] "r"(addr),
                            [off] "i"(__builtin_offsetof(struct x86_trap_expect, resume))
                          : "rax", "memory");
     }
     x86_trap_expected = NULL;
+    return exp->hits != 0;
 }
 
 KTEST(x86_unmapped_read_faults) {
-    struct x86_trap_expect exp = {.vector = X86_VEC_PF};
+    struct x86_trap_expect exp;
     uintptr_t bad = arch_unmapped_address();
-    fault_probe(&exp, bad, false);
+    KTEST_EXPECT(x86_probe(&exp, bad, X86_PROBE_READ));
     KTEST_EXPECT_EQ(exp.hits, 1);
     KTEST_EXPECT_EQ(exp.cr2, bad);
     KTEST_EXPECT_EQ(exp.error & (X86_PF_P | X86_PF_W | X86_PF_I | X86_PF_U), 0);
 }
 
 KTEST(x86_text_is_read_only) {
-    struct x86_trap_expect exp = {.vector = X86_VEC_PF};
+    struct x86_trap_expect exp;
     uintptr_t text = (uintptr_t)__text_start + 64;
     uint8_t before = *(volatile uint8_t *)text;
-    fault_probe(&exp, text, true);
+    KTEST_EXPECT(x86_probe(&exp, text, X86_PROBE_WRITE));
     KTEST_EXPECT_EQ(exp.hits, 1);
     KTEST_EXPECT_EQ(exp.cr2, text);
     KTEST_EXPECT_EQ(exp.error & (X86_PF_P | X86_PF_W), X86_PF_P | X86_PF_W);
@@ -145,8 +155,12 @@ KTEST(x86_mmio_map_is_uncached) {
     KTEST_EXPECT_EQ(pte & (X86_PTE_PCD | X86_PTE_PWT | X86_PTE_W),
                     X86_PTE_PCD | X86_PTE_PWT | X86_PTE_W);
     KTEST_EXPECT_EQ(pte & X86_PTE_NX, nx_on() ? X86_PTE_NX : 0);
-    /* PCD+PWT select PAT entry 3, which must still be its reset value, uncached. */
-    KTEST_EXPECT_EQ((x86_rdmsr(MSR_PAT) >> 24) & 0x7, PAT_UC);
+    /* PCD+PWT select PAT entry 3, which must stay uncached; PWT alone (VM_WC) is entry 1. */
+    KTEST_EXPECT_EQ((x86_rdmsr(X86_MSR_PAT) >> 24) & 0x7, X86_PAT_UC);
+    KTEST_EXPECT_EQ((x86_rdmsr(X86_MSR_PAT) >> 8) & 0x7, X86_PAT_WC);
+    uint32_t flags = 0;
+    KTEST_EXPECT_EQ(vmm_query(vmm_kernel_space, VADDR((uintptr_t)va), NULL, &flags, NULL), KEEL_OK);
+    KTEST_EXPECT_EQ(flags, VM_READ | VM_WRITE | VM_DEVICE | VM_GLOBAL);
     if (!(apic & APIC_BASE_EXTD)) {
         uint32_t ver = *(volatile uint32_t *)((volatile uint8_t *)va + APIC_VERSION) & 0xff;
         KTEST_EXPECT(ver >= 0x10 && ver <= 0x1f); /* an integrated local APIC */

@@ -166,6 +166,14 @@ struct x86_trap_expect {
 extern struct x86_trap_expect *volatile x86_trap_expected;
 
 /*
+ * Self tests (ktest_x86_64.c, KTEST builds only): read a byte at addr, write 0 to it, or
+ * call it as code (expected to be a ret), with a one-shot page-fault expectation armed.
+ * True if it faulted; *exp then holds the error code, cr2 and vm_fault's reason.
+ */
+enum x86_probe_kind { X86_PROBE_READ, X86_PROBE_WRITE, X86_PROBE_EXEC };
+bool x86_probe(struct x86_trap_expect *exp, uintptr_t addr, enum x86_probe_kind kind);
+
+/*
  * Look up the mapping of va in the live page tables. On success *pte is the leaf entry
  * and *page_size its size (4 KiB, 2 MiB or 1 GiB). KEEL_ENOTFOUND if unmapped.
  */
