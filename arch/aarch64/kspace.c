@@ -8,6 +8,7 @@
 #include <arch/cpu.h>
 #include <arch/mmu.h>
 #include <kernel/kprintf.h>
+#include <kernel/pte.h>
 #include <kernel/vm_fault.h>
 #include <kernel/vmm.h>
 
@@ -19,21 +20,30 @@
 /*
  * vm_tlb_ops.flush: one entry (leaf or table) covering [va, va + size) was removed or
  * changed (break-before-make). DSB ISHST makes the cleared entry visible to walkers; one
- * TLBI VAE1IS at any address inside drops the whole block and the walk-cache entries
- * through it (Arm ARM D8.13); DSB ISH waits for it, ISB resynchronises this CPU. Kernel
- * entries are global (any ASID matches); user spaces are tagged with as->arch_tag.
- * SMP: the IS (inner shareable) form is broadcast by the hardware to every CPU, so no
- * IPI shootdown is needed; the scheduler issue adds ASID allocation (arch_tag) and a
- * TLBI ASIDE1IS on ASID reuse, here.
+ * TLBI VAE1IS at any address inside drops a whole block and the walk-cache entries used
+ * to translate that address (Arm ARM D8.13); DSB ISH waits for it, ISB resynchronises
+ * this CPU. That covers a 4 KiB or 2 MiB leaf and a removed last-level table (its leaves
+ * were flushed when they went). A 1 GiB entry may have been a table with tables below,
+ * whose walk-cache entries other addresses used: everything of the space goes (kernel:
+ * VMALLE1IS; user: ASIDE1IS). Kernel entries are global; user spaces are tagged with
+ * as->arch_tag (0 until ASIDs exist). SMP: the IS (inner shareable) forms are broadcast
+ * by the hardware to every CPU, so no IPI shootdown is needed; the scheduler issue adds
+ * ASID allocation (arch_tag) and an ASIDE1IS on ASID reuse, here.
  */
 static void tlb_flush(struct vm_space *as, vaddr_t va, uint64_t size) {
-    (void)size;
-    uint64_t op = ((va.va >> PAGE_SHIFT) & TLBI_VA_MASK) | TLBI_ASID(as->kernel ? 0 : as->arch_tag);
-    __asm__ volatile("dsb ishst\n\t"
-                     "tlbi vae1is, %0\n\t"
-                     "dsb ish\n\t"
-                     "isb" ::"r"(op)
-                     : "memory");
+    uint64_t asid = TLBI_ASID(as->kernel ? 0 : as->arch_tag);
+    if (size <= PT_LEVEL_SIZE(1)) {
+        uint64_t op = ((va.va >> PAGE_SHIFT) & TLBI_VA_MASK) | asid;
+        __asm__ volatile("dsb ishst\n\t"
+                         "tlbi vae1is, %0\n\t"
+                         "dsb ish\n\t"
+                         "isb" ::"r"(op)
+                         : "memory");
+    } else if (as->kernel) {
+        __asm__ volatile("dsb ishst\n\ttlbi vmalle1is\n\tdsb ish\n\tisb" ::: "memory");
+    } else {
+        __asm__ volatile("dsb ishst\n\ttlbi aside1is, %0\n\tdsb ish\n\tisb" ::"r"(asid) : "memory");
+    }
 }
 
 /* vm_tlb_ops.sync: invalid-to-valid entries need no TLBI, only to reach the walker. */

@@ -24,6 +24,7 @@
  * ones in the second, so neither ever replaces the other's tables. */
 #define SCRATCH_4K 0xfffffe0000000000ULL
 #define SCRATCH_2M 0xfffffe0040000000ULL
+#define SCRATCH_1G 0xfffffe0080000000ULL
 #define SIZE_2M    0x200000ULL
 #define SIZE_1G    0x40000000ULL
 #define A64_RET    0xd65f03c0u /* RET: what an exec probe runs when execution is allowed */
@@ -281,6 +282,41 @@ KTEST(vm_a64_2m_block_split_by_unmap) {
     KTEST_EXPECT_EQ(vmm_unmap_page(ks, VADDR(SCRATCH_2M), NULL), KEEL_OK);
     KTEST_EXPECT_EQ(aarch64_probe_read64(SCRATCH_2M + 9 * PAGE_SIZE, &v), KEEL_EFAULT);
     KTEST_EXPECT_EQ(free_frames(f, SIZE_2M / PAGE_SIZE), KEEL_OK);
+}
+
+/*
+ * A 1 GiB block over an emptied table tree (the whole-space TLB flush path). The block
+ * maps the 1 GiB of PA around the image read-only, for a moment; only RAM is read.
+ */
+KTEST(vm_a64_1g_block_replaces_tables) {
+    struct vm_space *ks = vmm_kernel_space;
+    phys_frame_t f;
+    uint64_t v = 0;
+    uint64_t ps = 0;
+
+    KTEST_EXPECT(alloc_frames(1, &f));
+    *(volatile uint64_t *)phys_to_virt(frame_to_paddr(f)) = 0x7777;
+    KTEST_EXPECT_EQ(
+        vmm_map(ks, VADDR(SCRATCH_1G + 0x3000), frame_to_paddr(f), PAGE_SIZE, VM_READ | VM_GLOBAL),
+        KEEL_OK);
+    KTEST_EXPECT_EQ(aarch64_probe_read64(SCRATCH_1G + 0x3000, &v), KEEL_OK);
+    KTEST_EXPECT_EQ(v, 0x7777);
+    KTEST_EXPECT_EQ(vmm_unmap_page(ks, VADDR(SCRATCH_1G + 0x3000), NULL), KEEL_OK);
+    uint64_t tables = ks->table_pages;
+
+    uint64_t pa = aarch64_kimg_to_phys(&rw_word);
+    uint64_t base = ALIGN_DOWN(pa, SIZE_1G);
+    KTEST_EXPECT_EQ(vmm_map_page(ks, VADDR(SCRATCH_1G), PADDR(base), SIZE_1G, VM_READ | VM_GLOBAL),
+                    KEEL_OK);
+    KTEST_EXPECT_EQ(ks->table_pages, tables - 2); /* its level-2 and level-3 tables freed */
+    KTEST_EXPECT_EQ(vmm_query(ks, VADDR(SCRATCH_1G + 0x3000), NULL, NULL, &ps), KEEL_OK);
+    KTEST_EXPECT_EQ(ps, SIZE_1G);
+    KTEST_EXPECT_EQ(aarch64_probe_read64(SCRATCH_1G + (pa - base), &v), KEEL_OK);
+    KTEST_EXPECT_EQ(v, rw_word);
+    KTEST_EXPECT_EQ(aarch64_probe_write64(SCRATCH_1G + (pa - base), v), KEEL_EFAULT);
+    KTEST_EXPECT_EQ(vmm_unmap_page(ks, VADDR(SCRATCH_1G), NULL), KEEL_OK);
+    KTEST_EXPECT_EQ(aarch64_probe_read64(SCRATCH_1G + (pa - base), &v), KEEL_EFAULT);
+    KTEST_EXPECT_EQ(free_frames(f, 1), KEEL_OK);
 }
 
 KTEST(vm_a64_wx_refused) {
