@@ -32,79 +32,14 @@ int64_t fdt_strnlen(const uint8_t *p, uint32_t avail) {
     return -1;
 }
 
-/*
- * fdt_init() found the last NUL of the strings block, so a name offset is terminated
- * exactly when it lies at or before that NUL: one comparison instead of a scan.
- */
-const char *fdt_string_at(const struct fdt *fdt, uint32_t nameoff) {
-    if (nameoff >= fdt->strings_ok) {
-        return NULL;
-    }
-    return (const char *)fdt->blob + fdt->strings_off + nameoff;
-}
-
-/*
- * Token decoding, inlined into the validating walk. The struct block's offset and size
- * are 4-aligned (fdt_init checks), so an aligned `off` below its end has 4 bytes left.
- */
-static inline uint32_t decode(const struct fdt *fdt, uint32_t off, uint32_t *next) {
-    uint32_t end = fdt->struct_off + fdt->struct_size;
-    uint32_t tag;
-
-    if ((off & 3) != 0 || off - fdt->struct_off >= fdt->struct_size) {
-        return FDT_BAD; /* also off < struct_off: the subtraction wraps */
-    }
-    tag = fdt_be32(fdt->blob + off);
-    off += 4;
-    switch (tag) {
-    case FDT_PROP: {
-        uint32_t len;
-
-        if (end - off < 8) {
-            return FDT_BAD;
-        }
-        len = fdt_be32(fdt->blob + off);
-        if (fdt_be32(fdt->blob + off + 4) >= fdt->strings_ok) {
-            return FDT_BAD; /* name outside the strings block or unterminated there */
-        }
-        off += 8;
-        if (len > end - off) {
-            return FDT_BAD;
-        }
-        off = ALIGN_UP(off + len, 4u); /* end is 4-aligned: stays <= end */
-        break;
-    }
-    case FDT_BEGIN_NODE:
-        /*
-         * The name starts 4-aligned and is padded to 4 bytes, and `end` is 4-aligned, so
-         * reading it a word at a time stays inside the block; the word holding its NUL
-         * is the last one.
-         */
-        for (;;) {
-            const uint8_t *w = fdt->blob + off;
-
-            if (off >= end) {
-                return FDT_BAD;
-            }
-            off += 4;
-            if (w[0] == 0 || w[1] == 0 || w[2] == 0 || w[3] == 0) {
-                break;
-            }
-        }
-        break;
-    case FDT_END_NODE:
-    case FDT_NOP:
-    case FDT_END:
-        break;
-    default:
-        return FDT_BAD;
-    }
-    *next = off;
-    return tag;
-}
-
 uint32_t fdt_token(const struct fdt *fdt, uint32_t off, uint32_t *next) {
-    return decode(fdt, off, next);
+    struct fdt_tok t = {0, 0, 0};
+    uint32_t tag = fdt_decode(fdt, off, &t);
+
+    if (tag != FDT_BAD) {
+        *next = t.next;
+    }
+    return tag;
 }
 
 /* Check that the memory reservation block is in bounds and terminated. */
@@ -120,35 +55,67 @@ static kstatus_t check_rsvmap(const struct fdt *fdt) {
     return KEEL_ECORRUPT;
 }
 
-/* Property-name kinds the walk records; the first letter rules out most names. */
-enum { PROP_OTHER, PROP_COMPATIBLE, PROP_DEVICE_TYPE, PROP_STATUS, PROP_PHANDLE, PROP_LPHANDLE };
+/* Property-name kinds the walk records. */
+enum {
+    PROP_OTHER,
+    PROP_COMPATIBLE,
+    PROP_DEVICE_TYPE,
+    PROP_STATUS,
+    PROP_PHANDLE,
+    PROP_LPHANDLE,
+    PROP_KINDS
+};
+static const char *const prop_names[PROP_KINDS] = {
+    NULL, "compatible", "device_type", "status", "phandle", "linux,phandle",
+};
 
-static int prop_kind(const char *name) {
+/*
+ * The kind of the property named at nameoff. The first letter rules out most names; a
+ * name once confirmed is known by its offset (known[kind]) from then on, since dtc stores
+ * each name once, so strcmp runs about once per kind and blob.
+ */
+static int prop_kind(const struct fdt *fdt, uint32_t nameoff, uint32_t *known) {
+    const char *name = fdt_string_at(fdt, nameoff);
+    int kind;
+
     if (name == NULL) {
-        return PROP_OTHER; /* fdt_token() already refused such a name */
+        return PROP_OTHER; /* fdt_decode() already refused such a name */
     }
     switch (name[0]) {
     case 'c':
-        return strcmp(name, "compatible") == 0 ? PROP_COMPATIBLE : PROP_OTHER;
+        kind = PROP_COMPATIBLE;
+        break;
     case 'd':
-        return strcmp(name, "device_type") == 0 ? PROP_DEVICE_TYPE : PROP_OTHER;
+        kind = PROP_DEVICE_TYPE;
+        break;
     case 's':
-        return strcmp(name, "status") == 0 ? PROP_STATUS : PROP_OTHER;
+        kind = PROP_STATUS;
+        break;
     case 'p':
-        return strcmp(name, "phandle") == 0 ? PROP_PHANDLE : PROP_OTHER;
+        kind = PROP_PHANDLE;
+        break;
     case 'l':
-        return strcmp(name, "linux,phandle") == 0 ? PROP_LPHANDLE : PROP_OTHER;
+        kind = PROP_LPHANDLE;
+        break;
     default:
         return PROP_OTHER;
     }
+    if (known[kind] == nameoff) {
+        return kind;
+    }
+    if (strcmp(name, prop_names[kind]) != 0) {
+        return PROP_OTHER;
+    }
+    known[kind] = nameoff;
+    return kind;
 }
 
-/* Fold the property at `off` (a FDT_PROP token) into info; only a name's first counts. */
-static void note_prop(const struct fdt *fdt, uint32_t off, struct fdt_node_info *info,
-                      uint32_t *seen) {
+/* Fold the property at `off` (decoded as t) into info; only a name's first counts. */
+static void note_prop(const struct fdt *fdt, uint32_t off, const struct fdt_tok *t,
+                      struct fdt_node_info *info, uint32_t *seen, uint32_t *known) {
     const uint8_t *val = fdt->blob + off + 12;
-    uint32_t len = fdt_be32(fdt->blob + off + 4);
-    int kind = prop_kind(fdt_string_at(fdt, fdt_be32(fdt->blob + off + 8)));
+    uint32_t len = t->len;
+    int kind = prop_kind(fdt, t->nameoff, known);
 
     if (kind == PROP_OTHER || (*seen & (1u << kind)) != 0) {
         return;
@@ -188,14 +155,16 @@ static void note_prop(const struct fdt *fdt, uint32_t off, struct fdt_node_info 
 static kstatus_t walk_struct(struct fdt *fdt, fdt_visit_fn visit, void *ctx) {
     fdt_node_t stack[FDT_MAX_DEPTH];
     struct fdt_node_info info;
+    uint32_t known[PROP_KINDS] = {UINT32_MAX, UINT32_MAX, UINT32_MAX,
+                                  UINT32_MAX, UINT32_MAX, UINT32_MAX};
     uint32_t depth = 0, seen = 0;
     uint32_t off = fdt->struct_off;
     fdt_node_t root = FDT_NONE;
     bool open = false; /* the node begun last still takes properties: no child yet */
 
     for (;;) {
-        uint32_t next;
-        uint32_t tag = decode(fdt, off, &next);
+        struct fdt_tok t = {0, 0, 0};
+        uint32_t tag = fdt_decode(fdt, off, &t);
         kstatus_t st;
 
         switch (tag) {
@@ -204,7 +173,7 @@ static kstatus_t walk_struct(struct fdt *fdt, fdt_visit_fn visit, void *ctx) {
                 return KEEL_ECORRUPT; /* after a child, or outside the root */
             }
             if (visit != NULL) {
-                note_prop(fdt, off, &info, &seen);
+                note_prop(fdt, off, &t, &info, &seen, known);
             }
             break;
         case FDT_NOP:
@@ -222,13 +191,17 @@ static kstatus_t walk_struct(struct fdt *fdt, fdt_visit_fn visit, void *ctx) {
                 if (open && (st = visit(fdt, &info, ctx)) != KEEL_OK) {
                     return st;
                 }
-                info = (struct fdt_node_info){
-                    .node = off,
-                    .parent = depth > 0 ? stack[depth - 1] : FDT_NONE,
-                    .depth = depth,
-                    .name = name,
-                    .enabled = true,
-                };
+                /* Field by field: a compound literal may become a memset call. */
+                info.node = off;
+                info.parent = depth > 0 ? stack[depth - 1] : FDT_NONE;
+                info.depth = depth;
+                info.name = name;
+                info.compatible = NULL;
+                info.compatible_len = 0;
+                info.device_type = NULL;
+                info.enabled = true;
+                info.has_phandle = info.has_linux_phandle = false;
+                info.phandle = info.linux_phandle = 0;
                 seen = 0;
             }
             if (depth == 0) {
@@ -257,7 +230,7 @@ static kstatus_t walk_struct(struct fdt *fdt, fdt_visit_fn visit, void *ctx) {
         default:
             return KEEL_ECORRUPT;
         }
-        off = next;
+        off = t.next;
     }
 }
 

@@ -28,8 +28,17 @@ static inline uint64_t fdt_be64(const uint8_t *p) {
 /* Length of the NUL-terminated string at p within `avail` bytes, or -1 if unterminated. */
 int64_t fdt_strnlen(const uint8_t *p, uint32_t avail);
 
-/* The property name at strings-block offset nameoff, or NULL if out of bounds. O(1). */
-const char *fdt_string_at(const struct fdt *fdt, uint32_t nameoff);
+/*
+ * The property name at strings-block offset nameoff, or NULL if out of bounds. fdt_init()
+ * found the block's last NUL, so a name is terminated exactly when it starts at or before
+ * that NUL: one comparison instead of a scan.
+ */
+static inline const char *fdt_string_at(const struct fdt *fdt, uint32_t nameoff) {
+    if (nameoff >= fdt->strings_ok) {
+        return NULL;
+    }
+    return (const char *)fdt->blob + fdt->strings_off + nameoff;
+}
 
 /*
  * Decode the token at blob offset `off`; *next gets the offset after it. For FDT_PROP the
@@ -37,6 +46,72 @@ const char *fdt_string_at(const struct fdt *fdt, uint32_t nameoff);
  * anything outside the struct block or malformed. Any context.
  */
 uint32_t fdt_token(const struct fdt *fdt, uint32_t off, uint32_t *next);
+
+/* A decoded token: the offset after it; for FDT_PROP also its value length and name. */
+struct fdt_tok {
+    uint32_t next;
+    uint32_t len;     /* FDT_PROP: value bytes, at token offset + 12 */
+    uint32_t nameoff; /* FDT_PROP: name offset, checked below fdt->strings_ok */
+};
+
+/*
+ * fdt_token(), inlined into the loops that run over every token (the validating walk,
+ * property lookups). The struct block's offset and size are 4-aligned (fdt_init
+ * checks), so an aligned `off` below its end has 4 bytes left.
+ */
+static __always_inline uint32_t fdt_decode(const struct fdt *fdt, uint32_t off, struct fdt_tok *t) {
+    uint32_t end = fdt->struct_off + fdt->struct_size;
+    uint32_t tag;
+
+    if ((off & 3) != 0 || off - fdt->struct_off >= fdt->struct_size) {
+        return FDT_BAD; /* also off < struct_off: the subtraction wraps */
+    }
+    tag = fdt_be32(fdt->blob + off);
+    off += 4;
+    switch (tag) {
+    case FDT_PROP:
+        if (end - off < 8) {
+            return FDT_BAD;
+        }
+        t->len = fdt_be32(fdt->blob + off);
+        t->nameoff = fdt_be32(fdt->blob + off + 4);
+        if (t->nameoff >= fdt->strings_ok) {
+            return FDT_BAD; /* name outside the strings block or unterminated there */
+        }
+        off += 8;
+        if (t->len > end - off) {
+            return FDT_BAD;
+        }
+        off = ALIGN_UP(off + t->len, 4u); /* end is 4-aligned: stays <= end */
+        break;
+    case FDT_BEGIN_NODE:
+        /*
+         * The name starts 4-aligned and is padded to 4 bytes, and `end` is 4-aligned, so
+         * reading it a word at a time stays inside the block; the word holding its NUL
+         * is the last one.
+         */
+        for (;;) {
+            const uint8_t *w = fdt->blob + off;
+
+            if (off >= end) {
+                return FDT_BAD;
+            }
+            off += 4;
+            if (w[0] == 0 || w[1] == 0 || w[2] == 0 || w[3] == 0) {
+                break;
+            }
+        }
+        break;
+    case FDT_END_NODE:
+    case FDT_NOP:
+    case FDT_END:
+        break;
+    default:
+        return FDT_BAD;
+    }
+    t->next = off;
+    return tag;
+}
 
 /* True if `node` is the offset of a BEGIN_NODE token; *first gets the next token. */
 bool fdt_node_ok(const struct fdt *fdt, fdt_node_t node, uint32_t *first);
@@ -162,6 +237,7 @@ struct fdt_scan {
     struct fdt_found top_unit[FDT_TOP_COUNT]; /* first "name@unit" */
     struct fdt_found compat[FDT_C_COUNT];
     struct fdt_found uart; /* first enabled node compatible with a UART we drive */
+    uint32_t compat_first; /* bit c - 'a': a wanted compatible string starts with c */
     struct fdt_scan_node nodes[FDT_SCAN_NODES];
     uint16_t last_at[FDT_MAX_DEPTH + 1]; /* latest node index at each depth, for links */
     uint32_t node_count;

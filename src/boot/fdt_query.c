@@ -16,21 +16,21 @@ kstatus_t fdt_get_prop(const struct fdt *fdt, fdt_node_t node, const char *name,
         return KEEL_ENOTFOUND;
     }
     for (;;) {
-        uint32_t next;
-        uint32_t tag = fdt_token(fdt, off, &next);
+        struct fdt_tok t = {0, 0, 0};
+        uint32_t tag = fdt_decode(fdt, off, &t);
 
         if (tag == FDT_PROP) {
-            const char *pname = fdt_string_at(fdt, fdt_be32(fdt->blob + off + 8));
+            const char *pname = fdt_string_at(fdt, t.nameoff);
 
-            if (pname != NULL && strcmp(pname, name) == 0) {
+            if (pname != NULL && pname[0] == name[0] && strcmp(pname, name) == 0) {
                 *val = fdt->blob + off + 12;
-                *len = fdt_be32(fdt->blob + off + 4);
+                *len = t.len;
                 return KEEL_OK;
             }
         } else if (tag != FDT_NOP) {
             return KEEL_ENOTFOUND;
         }
-        off = next;
+        off = t.next;
     }
 }
 
@@ -291,19 +291,59 @@ kstatus_t fdt_find_path(const struct fdt *fdt, const char *path, fdt_node_t *out
     return fdt_find_path_parent(fdt, path, strlen(path), NULL, NULL, out, &parent);
 }
 
+/*
+ * The first property of `node` named names[i], for each i < n (n <= 4), in one pass over
+ * its properties: vals[i] is NULL if there is none (or `node` is not a node).
+ */
+static void get_props(const struct fdt *fdt, fdt_node_t node, const char *const *names, uint32_t n,
+                      const uint8_t **vals, uint32_t *lens) {
+    uint32_t missing = n;
+    uint32_t off;
+
+    for (uint32_t i = 0; i < n; i++) {
+        vals[i] = NULL;
+    }
+    if (!fdt_node_ok(fdt, node, &off)) {
+        return;
+    }
+    while (missing > 0) {
+        struct fdt_tok t = {0, 0, 0};
+        uint32_t tag = fdt_decode(fdt, off, &t);
+
+        if (tag == FDT_PROP) {
+            const char *pname = fdt_string_at(fdt, t.nameoff);
+
+            for (uint32_t i = 0; pname != NULL && i < n; i++) {
+                if (vals[i] == NULL && pname[0] == names[i][0] && strcmp(pname, names[i]) == 0) {
+                    vals[i] = fdt->blob + off + 12;
+                    lens[i] = t.len;
+                    missing--;
+                    break;
+                }
+            }
+        } else if (tag != FDT_NOP) {
+            return;
+        }
+        off = t.next;
+    }
+}
+
 kstatus_t fdt_cells(const struct fdt *fdt, fdt_node_t node, uint32_t *addr_cells,
                     uint32_t *size_cells) {
-    kstatus_t st;
+    static const char *const names[2] = {"#address-cells", "#size-cells"};
+    const uint8_t *v[2];
+    uint32_t len[2];
 
     *addr_cells = 2;
     *size_cells = 1;
-    st = fdt_get_u32(fdt, node, "#address-cells", addr_cells);
-    if (st != KEEL_OK && st != KEEL_ENOTFOUND) {
-        return st;
-    }
-    st = fdt_get_u32(fdt, node, "#size-cells", size_cells);
-    if (st != KEEL_OK && st != KEEL_ENOTFOUND) {
-        return st;
+    get_props(fdt, node, names, 2, v, len);
+    for (int i = 0; i < 2; i++) { /* as fdt_get_u32(), #address-cells first */
+        if (v[i] != NULL && len[i] != 4) {
+            return KEEL_ECORRUPT;
+        }
+        if (v[i] != NULL) {
+            *(i == 0 ? addr_cells : size_cells) = fdt_be32(v[i]);
+        }
     }
     if (*addr_cells > 4 || *size_cells > 4) {
         return KEEL_ECORRUPT;

@@ -36,8 +36,10 @@ void fdt_scan_init(struct fdt_scan *sc) {
     for (int k = 0; k < FDT_TOP_COUNT; k++) {
         sc->top[k] = sc->top_unit[k] = none;
     }
+    sc->compat_first = 0;
     for (int k = 0; k < FDT_C_COUNT; k++) {
         sc->compat[k] = none;
+        sc->compat_first |= 1u << (compat_names[k].s[0] - 'a'); /* all start with a-z */
     }
     for (int d = 0; d <= FDT_MAX_DEPTH; d++) {
         sc->last_at[d] = FDT_SCAN_NO_NODE;
@@ -51,11 +53,15 @@ void fdt_scan_init(struct fdt_scan *sc) {
 /* Record a root child that /chosen, /cpus, ... may name. */
 static void note_top(struct fdt_scan *sc, const struct fdt_node_info *info) {
     struct fdt_found f = {info->node, info->parent};
+    char c = info->name[0];
 
+    if (c != 'c' && c != 'r' && c != 'a' && c != 'p') {
+        return; /* the first letters of top_names: most root children stop here */
+    }
     for (int k = 0; k < FDT_TOP_COUNT; k++) {
         uint32_t len = top_names[k].len;
 
-        if (info->name[0] != top_names[k].s[0] || strncmp(info->name, top_names[k].s, len) != 0) {
+        if (c != top_names[k].s[0] || strncmp(info->name, top_names[k].s, len) != 0) {
             continue;
         }
         if (info->name[len] == '\0' && sc->top[k].node == FDT_NONE) {
@@ -64,6 +70,11 @@ static void note_top(struct fdt_scan *sc, const struct fdt_node_info *info) {
             sc->top_unit[k] = f;
         }
     }
+}
+
+/* Could a wanted compatible string start with c? Most strings are ruled out here. */
+static bool wanted_first(const struct fdt_scan *sc, uint8_t c) {
+    return c >= 'a' && c <= 'z' && (sc->compat_first & (1u << (c - 'a'))) != 0;
 }
 
 /* Record the node as the first holder of each wanted string in its compatible list. */
@@ -78,7 +89,7 @@ static void note_compat(struct fdt_scan *sc, const struct fdt_node_info *info) {
         if (n < 0) {
             return; /* an unterminated tail is not a string (as fdt_is_compatible) */
         }
-        for (int k = 0; k < FDT_C_COUNT; k++) {
+        for (int k = wanted_first(sc, v[i]) ? 0 : FDT_C_COUNT; k < FDT_C_COUNT; k++) {
             if (compat_names[k].len != (uint32_t)n ||
                 memcmp(v + i, compat_names[k].s, (size_t)n) != 0) {
                 continue;
