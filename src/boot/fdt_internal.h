@@ -264,6 +264,10 @@ struct fdt_found fdt_scan_top(const struct fdt_scan *sc, int k);
 fdt_node_t fdt_scan_child(const struct fdt *fdt, const struct fdt_scan *sc, fdt_node_t parent,
                           fdt_node_t prev);
 
+/* The fdt_child_fn over the node index (ctx: the scan); fdt_child_named() if partial. */
+fdt_node_t fdt_scan_child_named(const struct fdt *fdt, const void *ctx, fdt_node_t node,
+                                const char *comp, size_t len, bool exact);
+
 /* The first node with this phandle, as fdt_find_phandle(), and its parent. KEEL_ENOTFOUND. */
 __must_check kstatus_t fdt_scan_phandle(const struct fdt *fdt, const struct fdt_scan *sc,
                                         uint32_t phandle, struct fdt_found *out);

@@ -207,9 +207,8 @@ fdt_node_t fdt_scan_child(const struct fdt *fdt, const struct fdt_scan *sc, fdt_
     return i == FDT_SCAN_NO_NODE ? FDT_NONE : sc->nodes[i].node;
 }
 
-/* fdt_child_fn over the node index (ctx: the scan); fdt_child_named() if it is partial. */
-static fdt_node_t index_child(const struct fdt *fdt, const void *ctx, fdt_node_t node,
-                              const char *comp, size_t len, bool exact) {
+fdt_node_t fdt_scan_child_named(const struct fdt *fdt, const void *ctx, fdt_node_t node,
+                                const char *comp, size_t len, bool exact) {
     const struct fdt_scan *sc = ctx;
     fdt_node_t unit = FDT_NONE;
     uint32_t i;
@@ -240,8 +239,8 @@ static fdt_node_t index_child(const struct fdt *fdt, const void *ctx, fdt_node_t
 kstatus_t fdt_scan_stdout(const struct fdt *fdt, const struct fdt_scan *sc, struct fdt_found *out) {
     fdt_node_t aliases = fdt_scan_top(sc, FDT_TOP_ALIASES).node;
 
-    return fdt_stdout_lookup(fdt, fdt_scan_top(sc, FDT_TOP_CHOSEN).node, &aliases, index_child, sc,
-                             &out->node, &out->parent);
+    return fdt_stdout_lookup(fdt, fdt_scan_top(sc, FDT_TOP_CHOSEN).node, &aliases,
+                             fdt_scan_child_named, sc, &out->node, &out->parent);
 }
 
 kstatus_t fdt_scan_phandle(const struct fdt *fdt, const struct fdt_scan *sc, uint32_t phandle,
