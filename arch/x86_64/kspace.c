@@ -135,6 +135,11 @@ static kstatus_t map_kernel(struct vm_space *ks, const struct boot_info *bi, uin
         st = map_direct(ks, bi, direct);
     }
     if (st == KEEL_OK) {
+        /* The direct-map alias of text and read-only data must not be a way around W^X. */
+        st = vmm_protect(ks, VADDR(KEEL_DIRECT_MAP_BASE + x86_kernel_phys),
+                         (uint64_t)(__rodata_end - __kernel_start), VM_READ | VM_GLOBAL);
+    }
+    if (st == KEEL_OK) {
         st = x86_mmio_adopt(ks);
     }
     /* Root entries for every kernel window now, so user spaces created later share them. */

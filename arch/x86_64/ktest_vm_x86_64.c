@@ -118,6 +118,15 @@ KTEST(x86_vm_sections_exact) {
         KTEST_EXPECT(contains(exp.reason, "write to a read-only page"));
         KTEST_EXPECT_EQ(*(volatile uint8_t *)ro[i], before);
     }
+    /* Nor through their direct-map alias. */
+    const uintptr_t alias[] = {(uintptr_t)__text_start, (uintptr_t)__rodata_end - 1};
+    for (unsigned i = 0; i < ARRAY_SIZE(alias); i++) {
+        uintptr_t va = (uintptr_t)phys_to_virt(PADDR(image_phys(alias[i])));
+        KTEST_EXPECT(x86_probe(&exp, va, X86_PROBE_WRITE));
+        KTEST_EXPECT(contains(exp.reason, "write to a read-only page"));
+    }
+    uintptr_t data_alias = (uintptr_t)phys_to_virt(PADDR(image_phys((uintptr_t)__data_start)));
+    KTEST_EXPECT(!x86_probe(&exp, data_alias, X86_PROBE_READ));
     KTEST_EXPECT(x86_probe(&exp, (uintptr_t)&data_ret, X86_PROBE_EXEC));
     KTEST_EXPECT_EQ(exp.cr2, (uintptr_t)&data_ret);
     KTEST_EXPECT_EQ(exp.error & (X86_PF_P | X86_PF_I), X86_PF_P | X86_PF_I);
