@@ -88,6 +88,11 @@ __must_check kstatus_t vmm_protect(struct vm_space *as, vaddr_t va, uint64_t siz
 __must_check kstatus_t vmm_query(struct vm_space *as, vaddr_t va, paddr_t *pa, uint32_t *flags,
                                  uint64_t *page_size);
 
+/* vmm_query() that never waits: KEEL_EBUSY when as->lock is held (for fault paths, which
+ * may have interrupted the lock's holder on this CPU). */
+__must_check kstatus_t vmm_query_trylock(struct vm_space *as, vaddr_t va, paddr_t *pa,
+                                         uint32_t *flags, uint64_t *page_size);
+
 /*
  * Allocate the root-level tables covering [va, va+size) of the kernel space now, so that
  * user spaces created later share them (formats with PT_FEAT_SHARED_KERNEL_ROOT).

@@ -76,7 +76,13 @@ kstatus_t vm_fault(struct vm_space *as, vaddr_t va, uint32_t access, const char 
         *reason = "before the VM layer is up";
         return KEEL_EFAULT;
     }
-    if (vmm_query(as, va, NULL, &flags, NULL) != KEEL_OK) {
+    kstatus_t st = vmm_query_trylock(as, va, NULL, &flags, NULL);
+    if (st == KEEL_EBUSY) {
+        /* Most likely this CPU faulted inside the VM layer while holding the lock. */
+        *reason = "fault while the address space was locked (inside the VM layer?)";
+        return KEEL_EFAULT;
+    }
+    if (st != KEEL_OK) {
         *reason = "not mapped";
         return KEEL_EFAULT;
     }

@@ -454,14 +454,10 @@ out:
     return st;
 }
 
-kstatus_t vmm_query(struct vm_space *as, vaddr_t va, paddr_t *pa, uint32_t *flags,
-                    uint64_t *page_size) {
-    if (as == NULL || va.va < half_lo(as) || va.va > half_hi(as)) {
-        return KEEL_EINVAL;
-    }
+/* vmm_query() with as->lock held. */
+static kstatus_t query_locked(struct vm_space *as, vaddr_t va, paddr_t *pa, uint32_t *flags,
+                              uint64_t *page_size) {
     const struct pt_format *f = as->fmt;
-    unsigned long irq;
-    spin_lock_irqsave(&as->lock, &irq);
     unsigned level;
     enum pte_kind k;
     uint64_t *e = lookup(as, va.va, &level, &k);
@@ -479,7 +475,34 @@ kstatus_t vmm_query(struct vm_space *as, vaddr_t va, paddr_t *pa, uint32_t *flag
         }
         st = KEEL_OK;
     }
+    return st;
+}
+
+kstatus_t vmm_query(struct vm_space *as, vaddr_t va, paddr_t *pa, uint32_t *flags,
+                    uint64_t *page_size) {
+    if (as == NULL || va.va < half_lo(as) || va.va > half_hi(as)) {
+        return KEEL_EINVAL;
+    }
+    unsigned long irq;
+    spin_lock_irqsave(&as->lock, &irq);
+    kstatus_t st = query_locked(as, va, pa, flags, page_size);
     spin_unlock_irqrestore(&as->lock, irq);
+    return st;
+}
+
+kstatus_t vmm_query_trylock(struct vm_space *as, vaddr_t va, paddr_t *pa, uint32_t *flags,
+                            uint64_t *page_size) {
+    if (as == NULL || va.va < half_lo(as) || va.va > half_hi(as)) {
+        return KEEL_EINVAL;
+    }
+    unsigned long irq = arch_irq_save();
+    if (!spin_trylock(&as->lock)) {
+        arch_irq_restore(irq);
+        return KEEL_EBUSY;
+    }
+    kstatus_t st = query_locked(as, va, pa, flags, page_size);
+    spin_unlock(&as->lock);
+    arch_irq_restore(irq);
     return st;
 }
 

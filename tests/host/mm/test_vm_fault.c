@@ -51,6 +51,11 @@ static void test_reasons(void **state) {
     assert_int_equal(vm_fault(NULL, VADDR(KVA), VM_FAULT_READ, &why), KEEL_EFAULT);
     assert_string_equal(why, "before the VM layer is up");
 
+    spin_lock(&ks->lock); /* a fault inside the VM layer must not deadlock */
+    assert_int_equal(vm_fault(ks, VADDR(KVA), VM_FAULT_WRITE, &why), KEEL_EFAULT);
+    assert_string_equal(why, "fault while the address space was locked (inside the VM layer?)");
+    spin_unlock(&ks->lock);
+
     assert_int_equal(vm_fault_add_guard(VADDR(KVA + 8192), 4096), KEEL_OK);
     assert_int_equal(vm_fault(ks, VADDR(KVA + 8192 + 100), VM_FAULT_WRITE, &why), KEEL_EFAULT);
     assert_string_equal(why, "in a guard page (kernel stack overflow?)");
