@@ -145,8 +145,24 @@ KTEST(x86_vm_direct_map_ram_only) {
     KTEST_EXPECT_EQ(flags, KFLAGS_RW);
     KTEST_EXPECT(size >= X86_PAGE_2M);
     frame_release(pa, 512);
-    /* Reserved ranges and MMIO are not in the kernel's direct map. */
+    /* A whole aligned GiB of RAM is one 1 GiB page when the CPU has them (-m 4G). */
     const struct boot_info *bi = kmain_boot_info;
+    uint32_t id[4];
+    x86_cpuid(0x80000001U, 0, id);
+    unsigned gib_pages = 0;
+    for (uint32_t i = 0; i < bi->mem_count && (id[3] & (1U << 26)); i++) {
+        const struct mem_region *m = &bi->mem[i];
+        uint64_t gib = ALIGN_UP(m->base, X86_PAGE_1G);
+        if (m->type == MEM_USABLE && gib + X86_PAGE_1G <= m->base + m->size) {
+            KTEST_EXPECT_EQ(
+                vmm_query(vmm_kernel_space, VADDR(KEEL_DIRECT_MAP_BASE + gib), NULL, NULL, &size),
+                KEEL_OK);
+            KTEST_EXPECT_EQ(size, X86_PAGE_1G);
+            gib_pages++;
+        }
+    }
+    kprintf("  %u whole GiB of RAM checked for 1 GiB pages\n", gib_pages);
+    /* Reserved ranges and MMIO are not in the kernel's direct map. */
     unsigned checked = 0;
     for (uint32_t i = 0; i < bi->mem_count; i++) {
         const struct mem_region *r = &bi->mem[i];
