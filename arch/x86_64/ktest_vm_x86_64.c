@@ -12,7 +12,6 @@
 #include <kernel/boot_info.h>
 #include <kernel/frame.h>
 #include <kernel/heap.h>
-#include <kernel/kbench.h>
 #include <kernel/kprintf.h>
 #include <kernel/ktest.h>
 #include <kernel/string.h>
@@ -478,39 +477,4 @@ KTEST(x86_vm_stress_balanced) {
     KTEST_EXPECT_EQ(v1.pages, v0.pages);
     KTEST_EXPECT_EQ(v1.failures, v0.failures);
     KTEST_EXPECT_EQ(vmm_kernel_space->table_pages, tables);
-}
-
-/*
- * The live-space cost behind map_unmap_4k (tests/kernel/kbench_mm.c measures a user space
- * that is not in CR3, so its unmap needs no INVLPG): one 4 KiB page mapped and unmapped
- * at a scratch address of the kernel space, map and unmap also timed on their own.
- */
-#define KBENCH_ROUNDS 256
-
-KBENCH(x86_map_unmap_4k_kernel) {
-    static uint64_t both[KBENCH_ROUNDS], map[KBENCH_ROUNDS], unmap[KBENCH_ROUNDS];
-    struct vm_space *ks = vmm_kernel_space;
-    paddr_t a = frame_pa(1, 1);
-    unsigned n = 0;
-    for (unsigned i = 0; i < KBENCH_ROUNDS + 1 && a.pa != FRAME_NONE; i++) {
-        uint64_t t0 = arch_cycle_counter();
-        kstatus_t st = vmm_map_page(ks, VADDR(SCRATCH), a, PAGE_SIZE, KFLAGS_RW);
-        uint64_t t1 = arch_cycle_counter();
-        kstatus_t su = vmm_unmap_page(ks, VADDR(SCRATCH), NULL);
-        uint64_t t2 = arch_cycle_counter();
-        if (st != KEEL_OK || su != KEEL_OK) {
-            kprintf("kbench: x86_map_unmap_4k_kernel: map %d, unmap %d\n", st, su);
-            break;
-        }
-        if (i > 0) { /* the first round may allocate tables */
-            both[n] = t2 - t0;
-            map[n] = t1 - t0;
-            unmap[n] = t2 - t1;
-            n++;
-        }
-    }
-    kbench_report("x86_map_unmap_4k_kernel", both, n);
-    kbench_report("x86_map_4k_kernel", map, n);
-    kbench_report("x86_unmap_4k_kernel", unmap, n);
-    frame_release(a, 1);
 }
