@@ -143,6 +143,7 @@ struct sched_cpu {
         struct sched_entity *head, *tail;
     } q[SCHED_NR_QUEUES];
     uint32_t nr_queued; /* MLFQ entities queued */
+    uint32_t load;      /* nr_queued + a running MLFQ entity; read without the lock */
     uint32_t nr_edf;    /* EDF entities admitted here, any state */
     struct sched_entity *curr;
     bool need_resched;

@@ -156,6 +156,7 @@ void rq_enqueue(struct sched_cpu *rq, struct sched_entity *e, unsigned q, uint64
     rq->q[q].tail = e;
     rq->bitmap |= 1u << q;
     rq->nr_queued++;
+    rq_update_load(rq);
     e->queue = (uint8_t)q;
     e->state = SCHED_QUEUED;
     e->wait_since_ns = now;
@@ -200,13 +201,17 @@ void rq_dequeue(struct sched_cpu *rq, struct sched_entity *e) {
     }
     e->rq_next = e->rq_prev = NULL;
     rq->nr_queued--;
+    rq_update_load(rq);
 }
 
 uint32_t rq_load(const struct sched_cpu *rq) {
-    const struct sched_entity *c = READ_ONCE(rq->curr);
-    uint32_t running = c != NULL && READ_ONCE(c->klass) == SCHED_CLASS_MLFQ &&
-                       READ_ONCE(c->state) == SCHED_RUNNING;
-    return READ_ONCE(rq->nr_queued) + running;
+    return __atomic_load_n(&rq->load, __ATOMIC_RELAXED);
+}
+
+void rq_update_load(struct sched_cpu *rq) {
+    const struct sched_entity *c = rq_curr(rq);
+    uint32_t running = c != NULL && c->klass == SCHED_CLASS_MLFQ && c->state == SCHED_RUNNING;
+    __atomic_store_n(&rq->load, rq->nr_queued + running, __ATOMIC_RELAXED);
 }
 
 void rq_snapshot_loads(uint32_t *load) {
@@ -220,7 +225,7 @@ static unsigned highest_queue(uint32_t bitmap) {
 }
 
 void rq_account(struct sched_cpu *rq, uint64_t now) {
-    struct sched_entity *e = rq->curr;
+    struct sched_entity *e = rq_curr(rq);
     if (now > rq->now_ns) {
         rq->now_ns = now;
     }
@@ -238,7 +243,7 @@ void rq_account(struct sched_cpu *rq, uint64_t now) {
 }
 
 bool rq_should_preempt(const struct sched_cpu *rq) {
-    const struct sched_entity *c = rq->curr;
+    const struct sched_entity *c = rq_curr(rq);
     struct pheap_node *edf = pheap_min(&rq->edf_ready);
     if (c == NULL || c->state != SCHED_RUNNING) {
         return edf != NULL || rq->bitmap != 0;
@@ -414,11 +419,12 @@ kstatus_t sched_exit(unsigned cpu, struct sched_entity *e) {
     unsigned long flags;
     spin_lock_irqsave(&rq->lock, &flags);
     kstatus_t st = KEEL_EINVAL;
-    if (rq->curr == e && e->state == SCHED_RUNNING) {
+    if (rq_curr(rq) == e && e->state == SCHED_RUNNING) {
         if (e->klass == SCHED_CLASS_EDF) {
             edf_detach(rq, e);
         }
         e->state = SCHED_EXITED;
+        rq_update_load(rq);
         rq->need_resched = true;
         st = KEEL_OK;
     }
@@ -434,7 +440,7 @@ kstatus_t sched_yield_cpu(unsigned cpu, uint64_t now_ns) {
     unsigned long flags;
     spin_lock_irqsave(&rq->lock, &flags);
     kstatus_t st = KEEL_EINVAL;
-    if (rq->curr != NULL && rq->curr->state == SCHED_RUNNING) {
+    if (rq_curr(rq) != NULL && rq->curr->state == SCHED_RUNNING) {
         rq_account(rq, now_ns);
         rq->curr->yield_pending = true;
         rq->need_resched = true;
@@ -447,6 +453,9 @@ kstatus_t sched_yield_cpu(unsigned cpu, uint64_t now_ns) {
 /* Put the previous entity back after it ran (rq locked). Returns a CPU it must migrate
  * to (its affinity no longer includes this one), or -1. */
 static int put_prev(struct sched_cpu *rq, struct sched_entity *p, uint64_t now) {
+    if (__atomic_load_n(&p->cpu, __ATOMIC_RELAXED) != rq->id) {
+        return -1; /* woken onto another CPU since it blocked here */
+    }
     if (p->state == SCHED_EXITED) {
         p->state = SCHED_DETACHED;
         return -1;
@@ -574,6 +583,7 @@ struct sched_entity *sched_pick_next(unsigned cpu, uint64_t now_ns) {
         next = rq_choose(rq, now_ns);
     }
     rq->curr = next;
+    rq_update_load(rq);
     rq->nr_picks++;
     rq->nr_idle_picks += next == NULL;
     spin_unlock_irqrestore(&rq->lock, flags);
@@ -590,7 +600,7 @@ bool sched_tick(unsigned cpu, uint64_t now_ns) {
     rq_account(rq, now_ns);
     edf_release_due(rq, now_ns);
     rq_age(rq, now_ns);
-    struct sched_entity *c = rq->curr;
+    struct sched_entity *c = rq_curr(rq);
     bool resched = rq->need_resched || rq_should_preempt(rq);
     if (c != NULL && c->state == SCHED_RUNNING) {
         if (c->klass == SCHED_CLASS_EDF ? c->edf_budget_ns == 0 : c->slice_left_ns == 0) {
@@ -599,8 +609,8 @@ bool sched_tick(unsigned cpu, uint64_t now_ns) {
         if ((c->affinity & CPUMASK_CPU(cpu)) == 0) {
             resched = true;
         }
-    } else if (c != NULL) {
-        resched = true; /* blocked or exited but not switched away yet */
+    } else if (rq->curr != NULL) {
+        resched = true; /* blocked, exited or moved, but not switched away yet */
     }
     bool balance = now_ns >= rq->next_balance_ns;
     if (balance) {
@@ -628,7 +638,7 @@ uint64_t sched_next_event(unsigned cpu) {
     uint64_t when = rq_aging_event(rq);
     uint64_t edf = edf_next_event(rq);
     when = edf < when ? edf : when;
-    const struct sched_entity *c = rq->curr;
+    const struct sched_entity *c = rq_curr(rq);
     if (c != NULL && c->state == SCHED_RUNNING) {
         uint64_t left = c->klass == SCHED_CLASS_EDF ? c->edf_budget_ns : c->slice_left_ns;
         uint64_t end = c->exec_start_ns + left;

@@ -27,7 +27,8 @@ void rq_enqueue(struct sched_cpu *rq, struct sched_entity *e, unsigned q, uint64
 /* Enqueue keeping queue q ordered by wait_since (a stolen entity keeps its age). */
 void rq_enqueue_by_wait(struct sched_cpu *rq, struct sched_entity *e, unsigned q, uint64_t since);
 void rq_dequeue(struct sched_cpu *rq, struct sched_entity *e);
-uint32_t rq_load(const struct sched_cpu *rq);
+uint32_t rq_load(const struct sched_cpu *rq); /* lock-free read, for decisions */
+void rq_update_load(struct sched_cpu *rq);    /* after queue or curr changes, rq locked */
 void rq_snapshot_loads(uint32_t *load);
 
 /* Charge the running entity up to now. rq locked. */
@@ -55,6 +56,15 @@ kstatus_t sched_wake_timeout(struct sched_entity *e, uint64_t now_ns);
 
 /* Kick cpu to reschedule if it is not the caller's. No locks held. */
 void sched_kick(unsigned cpu);
+
+/*
+ * rq->curr if this run queue still owns it. A blocked current entity can be woken onto
+ * another CPU before this one picks again; its fields then belong to that CPU's lock.
+ */
+static inline struct sched_entity *rq_curr(const struct sched_cpu *rq) {
+    struct sched_entity *c = rq->curr;
+    return c != NULL && __atomic_load_n(&c->cpu, __ATOMIC_RELAXED) == rq->id ? c : NULL;
+}
 
 static inline struct sched_cpu *rq_of(unsigned cpu) {
     return &sched_cpus[cpu];

@@ -14,7 +14,7 @@ kstatus_t sched_prepare_block(unsigned cpu, struct sched_entity *e) {
     unsigned long flags;
     spin_lock_irqsave(&rq->lock, &flags);
     kstatus_t st = KEEL_EINVAL;
-    if (rq->curr == e && e->state == SCHED_RUNNING) {
+    if (rq_curr(rq) == e && e->state == SCHED_RUNNING) {
         e->wait_prepared = true;
         e->wait_cancelled = false;
         e->wake_status = KEEL_OK;
@@ -32,7 +32,7 @@ kstatus_t sched_block(unsigned cpu, struct sched_entity *e, unsigned reason, uin
     struct sched_cpu *rq = rq_of(cpu);
     unsigned long flags;
     spin_lock_irqsave(&rq->lock, &flags);
-    if (rq->curr != e || e->state != SCHED_RUNNING) {
+    if (rq_curr(rq) != e || e->state != SCHED_RUNNING) {
         spin_unlock_irqrestore(&rq->lock, flags);
         return KEEL_EINVAL;
     }
@@ -60,6 +60,7 @@ kstatus_t sched_block(unsigned cpu, struct sched_entity *e, unsigned reason, uin
         e->boosted = false;
     }
     e->state = SCHED_BLOCKED;
+    rq_update_load(rq);
     e->block_reason = (uint8_t)reason;
     e->wake_status = KEEL_OK;
     e->timeout_at = TIME_NEVER;

@@ -266,14 +266,6 @@ static void *cpu_thread(void *arg) {
         }
         if (sched_tick(c, now) || cur == NULL || (r & 15) == 3) {
             cur = sched_pick_next(c, now);
-            if (cur != NULL && (cur->affinity & CPUMASK_CPU(c)) == 0 &&
-                cur->state == SCHED_RUNNING) {
-                /* the mask may change under us; the pick itself must have honoured it
-                 * unless set_affinity raced with it (then a resched is pending) */
-                if (!sched_cpu_get(c)->need_resched) {
-                    abort();
-                }
-            }
         }
     }
     return NULL;
