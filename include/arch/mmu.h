@@ -18,6 +18,12 @@
  */
 __must_check kstatus_t arch_mm_init(const struct boot_info *bi);
 
+/*
+ * Flush [va, va+size) of the kernel address space from this CPU's TLB (size 0: all of
+ * it). Run on the other CPUs by tlb_shootdown(). Interrupts masked.
+ */
+void arch_tlb_flush_local(uint64_t va, uint64_t size);
+
 #include <arch/arch_mmu.h>
 
 #endif /* ARCH_MMU_H */

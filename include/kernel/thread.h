@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel threads: a scheduler entity, an arch context and a guarded stack from vmalloc
+ * (the guard page below catches overflow). schedule() joins the portable policy
+ * (sched.h) to the arch context switch.
+ */
+#ifndef KERNEL_THREAD_H
+#define KERNEL_THREAD_H
+
+#include <arch/thread.h>
+#include <kernel/sched.h>
+#include <kernel/types.h>
+
+#define THREAD_STACK_SIZE (16 * 1024)
+#define THREAD_NAME_MAX   24
+
+struct thread {
+    struct sched_entity se; /* first: sched_entity <-> thread by cast */
+    struct arch_context ctx;
+    void *stack; /* base of the stack (vmalloc), NULL for boot/idle of CPU 0 */
+    size_t stack_size;
+    void (*entry)(void *arg);
+    void *arg;
+    uint64_t id;
+    int exit_code;
+    volatile uint32_t on_cpu; /* 1 while a CPU still runs on this thread's stack */
+    char name[THREAD_NAME_MAX];
+};
+
+/*
+ * Create a kernel thread running entry(arg) at priority prio (enum sched_priority) on
+ * the CPUs in affinity, and make it runnable. KEEL_ENOMEM; KEEL_EINVAL for a bad
+ * priority or an affinity with no online CPU. Thread or boot context.
+ */
+__must_check kstatus_t thread_create(const char *name, void (*entry)(void *arg), void *arg,
+                                     unsigned prio, cpumask_t affinity, struct thread **out);
+
+/* The thread running on this CPU. */
+struct thread *thread_current(void);
+
+/* Give up the CPU (seed: yield_cpu). */
+void thread_yield(void);
+
+/* End the calling thread (seed: exit_thread); its stack is freed by a later switch. */
+__noreturn void thread_exit(int code);
+
+/* Sleep for ns nanoseconds. KEEL_OK, or KEEL_ENOTSUP before the scheduler runs. */
+__must_check kstatus_t thread_sleep_ns(uint64_t ns);
+
+/* Pick the next thread on this CPU and switch to it. Interrupts masked by the caller or
+ * not: schedule() masks them itself. */
+void schedule(void);
+
+/*
+ * Start threading on the boot CPU: the caller becomes CPU 0's first thread, idle threads
+ * exist for every CPU, the scheduler and its tick run. Boot, after mm_init and irq init.
+ */
+__must_check kstatus_t thread_init(const struct boot_info *bi);
+
+#endif /* KERNEL_THREAD_H */
