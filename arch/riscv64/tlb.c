@@ -4,6 +4,7 @@
  * kernel entries are global and every satp switch must be followed by a full
  * sfence.vma, so a space that is not loaded on this hart has nothing cached here.
  */
+#include <arch/mmu.h>
 #include <kernel/vmm.h>
 
 #include "riscv.h"
@@ -53,3 +54,13 @@ static void rv_sync(struct vm_space *as) {
 }
 
 const struct vm_tlb_ops riscv_tlb_ops = {.flush = rv_flush, .sync = rv_sync};
+
+void arch_tlb_flush_local(uint64_t va, uint64_t size) {
+    if (size == 0 || size > 64 * PAGE_SIZE) {
+        __asm__ volatile("sfence.vma" ::: "memory");
+        return;
+    }
+    for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
+        __asm__ volatile("sfence.vma %0, zero" ::"r"(va + off) : "memory");
+    }
+}
