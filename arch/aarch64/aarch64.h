@@ -189,6 +189,9 @@ void aarch64_early_puts(const char *msg);
 /* Set the PSCI conduit (enum boot_psci_method) arch_power_off() falls back to. */
 void aarch64_set_psci(uint32_t method);
 
+/* The generic timer's frequency from the device tree (0: read CNTFRQ_EL0). */
+void aarch64_timer_set_freq(uint64_t freq_hz);
+
 /* Breakpoints the ktest BRK hit so far (ktest_aarch64.c). */
 extern volatile uint64_t aarch64_ktest_brk_count;
 

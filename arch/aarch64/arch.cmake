@@ -9,9 +9,14 @@ set(KEEL_ARCH_SOURCES
     ${_a64}/vectors.S
     ${_a64}/boot.c
     ${_a64}/compiler_rt.c
+    ${_a64}/context.S
     ${_a64}/cpu.c
+    ${_a64}/irq.c
     ${_a64}/kspace.c
     ${_a64}/mmu.c
+    ${_a64}/smp.c
+    ${_a64}/thread.c
+    ${_a64}/timer.c
     ${_a64}/trap.c)
 if(KEEL_KTEST)
     list(APPEND KEEL_ARCH_SOURCES ${_a64}/ktest_aarch64.c ${_a64}/ktest_vm_aarch64.c)

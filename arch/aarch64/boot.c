@@ -152,6 +152,7 @@ void aarch64_boot_c(uint64_t dtb_pa, uint64_t kernel_pa, uint64_t entry_cycles, 
         __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(frq));
         bi->timer_freq_hz = frq & 0xffffffff;
     }
+    aarch64_timer_set_freq(bi->timer_freq_hz);
     aarch64_set_psci(bi->psci_method);
     name_firmware(blob, size, entry_el);
     kmain(bi);
