@@ -14,6 +14,11 @@ set(KEEL_ARCH_SOURCES
     ${_x86}/kspace.c
     ${_x86}/tlb.c
     ${_x86}/trap.c
+    ${_x86}/context.S
+    ${_x86}/thread.c
+    ${_x86}/smp.c
+    ${_x86}/apic.c
+    ${_x86}/timer.c
     ${_x86}/libgcc.c)
 if(KEEL_KTEST)
     list(APPEND KEEL_ARCH_SOURCES ${_x86}/ktest_x86_64.c ${_x86}/ktest_vm_x86_64.c

@@ -5,6 +5,7 @@
  * reload would keep them: the full flush is INVPCID type 2 when the CPU has it, else a
  * CR4.PGE toggle. One CPU for now; SMP shootdown hooks in at x86_tlb_flush_range.
  */
+#include <arch/mmu.h>
 #include <arch/x86_pt.h>
 #include <kernel/vmm.h>
 
@@ -79,6 +80,17 @@ static void x86_tlb_flush_range(struct vm_space *as, vaddr_t va, uint64_t size) 
     }
     for (uint64_t i = 0; i < pages; i++) {
         x86_invlpg(va.va + i * X86_PAGE_4K);
+    }
+}
+
+void arch_tlb_flush_local(uint64_t va, uint64_t size) {
+    uint64_t pages = (size + X86_PAGE_4K - 1) / X86_PAGE_4K;
+    if (size == 0 || pages > X86_TLB_INVLPG_MAX) {
+        x86_tlb_flush_all();
+        return;
+    }
+    for (uint64_t i = 0; i < pages; i++) {
+        x86_invlpg(va + i * X86_PAGE_4K);
     }
 }
 
