@@ -55,13 +55,24 @@ keel_qemu_test(NAME ktest.${ARCH}.smp1
 keel_qemu_test(NAME ktest.${ARCH}.smp4
     EXPECT "[1-9][0-9]* passed, 0 failed"
     RUN --smp 4 --cmdline ktest)
+# The memory KTESTs on small, large and two-node machines.
+keel_qemu_test(NAME ktest.${ARCH}.mem128m
+    EXPECT "[1-9][0-9]* passed, 0 failed"
+    RUN --mem 128M --cmdline ktest)
+keel_qemu_test(NAME ktest.${ARCH}.mem4g
+    EXPECT "[1-9][0-9]* passed, 0 failed"
+    RUN --mem 4G --cmdline ktest)
+keel_qemu_test(NAME ktest.${ARCH}.numa2
+    EXPECT "[1-9][0-9]* passed, 0 failed" "usable +node 1"
+    RUN --smp 2 --mem 1G --numa 2 --cmdline ktest)
 # A command line naming no test must fail, not pass vacuously.
 keel_qemu_test(NAME ktest.${ARCH}.nomatch STATUS 1
     EXPECT "no test matched 'no_such_test'" "0 passed, 1 failed"
     RUN --cmdline ktest=no_such_test)
 # The trap path: a read of an unmapped address must end in a full fault report.
 keel_qemu_test(NAME fault.${ARCH} STATUS 1 ALLOW_FAULT
-    EXPECT "KERNEL FAULT: " "  addr 0x" "Registers:" "Backtrace:" "deliberate_fault\\+0x"
+    EXPECT "KERNEL FAULT: .*page fault \\(read\\): not mapped" "  addr 0x" "Registers:" "Backtrace:"
+           "deliberate_fault\\+0x"
     FORBID "KERNEL PANIC"
     RUN --cmdline selftest=fault)
 if(ARCH STREQUAL "aarch64")
