@@ -13,6 +13,9 @@
 #define ARCH_CONTEXT_STACK_LIMIT 112
 #define ARCH_CONTEXT_SIZE        120
 
+/* Kernel stacks need no alignment beyond a page here (the overflow check is by address). */
+#define ARCH_THREAD_STACK_ALIGN 4096
+
 #ifndef __ASSEMBLER__
 #include <kernel/compiler.h>
 #include <stdint.h>
