@@ -31,12 +31,13 @@ typedef uint32_t fdt_node_t;
 
 /*
  * Validate `blob` (size bytes readable) and fill *fdt. KEEL_ECORRUPT on any malformed
- * header, block, token, name, property or nesting deeper than FDT_MAX_DEPTH; never
- * reads outside [blob, blob+size). Any context.
+ * header, block, token, name, property or nesting deeper than FDT_MAX_DEPTH (then *fdt
+ * is an empty tree: every query finds nothing); never reads outside [blob, blob+size).
+ * One pass over the struct block. Any context.
  */
 __must_check kstatus_t fdt_init(struct fdt *fdt, const void *blob, size_t size);
 
-/* The root node of a validated blob. */
+/* The root node of a validated blob (O(1)); FDT_NONE after a failed fdt_init(). */
 fdt_node_t fdt_root(const struct fdt *fdt);
 
 /*

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the device tree reader's files share and nobody else sees: token decoding
- * (fdt.c), the one-pass node walk that fdt_parse_boot_info() is built on, and lookups
- * that also hand back the parent so that "reg" needs no second search (fdt_query.c).
+ * What the device tree reader's files share and nobody else sees: token decoding and the
+ * one validating walk (fdt.c), lookups that also hand back the parent so that "reg" needs
+ * no second search (fdt_query.c), and the notes fdt_parse_boot_info() takes during the
+ * walk (fdt_scan.c). Host tests include it too (test_fdt_equiv.c).
  */
 #ifndef BOOT_FDT_INTERNAL_H
 #define BOOT_FDT_INTERNAL_H
@@ -177,9 +178,6 @@ __must_check kstatus_t fdt_stdout_lookup(const struct fdt *fdt, fdt_node_t chose
 __must_check kstatus_t fdt_get_reg_in(const struct fdt *fdt, fdt_node_t parent, fdt_node_t node,
                                       uint32_t index, uint64_t *addr, uint64_t *size);
 
-/* True if the string list val[0..len) holds `s` (scanning stops at an unterminated tail). */
-bool fdt_list_contains(const uint8_t *val, uint32_t len, const char *s);
-
 /* ---- fdt_scan.c: what fdt_parse_boot_info() asks for, noted in the one walk ---- */
 
 /* Children of the root found by path ("/chosen" also matches "chosen@0"). */
@@ -219,7 +217,7 @@ struct fdt_found {
 /*
  * The node index: up to FDT_SCAN_NODES nodes in document order with sibling links, so
  * paths and child lists need no walk. A bigger tree sets nodes_overflow and the lookups
- * fall back to walking the blob. 1 KiB: the boot stack is 16 KiB.
+ * fall back to walking the blob. The whole scan is about 2 KiB of the 16 KiB boot stack.
  */
 #define FDT_SCAN_NODES    128
 #define FDT_SCAN_PHANDLES 32

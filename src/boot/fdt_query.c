@@ -90,7 +90,8 @@ uint64_t fdt_read_cells(const void *p, uint32_t cells) {
     return 0;
 }
 
-bool fdt_list_contains(const uint8_t *v, uint32_t len, const char *s) {
+/* True if the string list v[0..len) holds `s` (scanning stops at an unterminated tail). */
+static bool list_contains(const uint8_t *v, uint32_t len, const char *s) {
     for (uint32_t i = 0; i < len;) {
         int64_t n = fdt_strnlen(v + i, len - i);
 
@@ -110,7 +111,7 @@ bool fdt_is_compatible(const struct fdt *fdt, fdt_node_t node, const char *compa
     uint32_t len;
 
     return fdt_get_prop(fdt, node, "compatible", &v, &len) == KEEL_OK &&
-           fdt_list_contains(v, len, compat);
+           list_contains(v, len, compat);
 }
 
 bool fdt_is_enabled(const struct fdt *fdt, fdt_node_t node) {
@@ -160,7 +161,7 @@ kstatus_t fdt_find_compatible(const struct fdt *fdt, fdt_node_t from, const char
             seen = false;
         } else if (tag == FDT_PROP) {
             v = first_named(fdt, off, "compatible", &seen, &len);
-            if (v != NULL && fdt_list_contains(v, len, compat)) {
+            if (v != NULL && list_contains(v, len, compat)) {
                 *out = cur;
                 return KEEL_OK;
             }
