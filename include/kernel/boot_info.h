@@ -143,6 +143,11 @@ struct boot_info {
     uint32_t psci_method;          /* enum boot_psci_method */
     struct boot_poweroff poweroff; /* RISC-V virt test device; base 0 when absent */
     struct boot_numa numa;
+
+    /* x86_64: physical block below 1 MiB that the loader reserved (as MEM_KERNEL) for the
+     * AP start-up trampoline, page aligned; size 0 when there is none. */
+    paddr_t ap_trampoline;
+    uint64_t ap_trampoline_size;
 };
 
 /* The portable kernel entry point; the same on every arch. Never returns. */

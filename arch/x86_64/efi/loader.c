@@ -530,6 +530,27 @@ static bool conout_serial_guess(void) {
 }
 
 /*
+ * The AP start-up trampoline (arch/x86_64/smp.c) begins in real mode, so it needs pages
+ * below 1 MiB: its code and its own small page tables. Take them from the firmware now,
+ * while boot services can still say where free low memory is; the kernel gets them as
+ * MEM_KERNEL. Without them the kernel runs on the boot CPU alone.
+ */
+#define AP_TRAMPOLINE_PAGES 4
+#define AP_TRAMPOLINE_MAX   0x9ffffULL /* highest byte: below the EBDA and the VGA hole */
+
+static void reserve_ap_trampoline(struct boot_info *bi) {
+    EFI_PHYSICAL_ADDRESS pa = AP_TRAMPOLINE_MAX;
+    EFI_STATUS st = BS->AllocatePages(AllocateMaxAddress, EfiLoaderData, AP_TRAMPOLINE_PAGES, &pa);
+    if (EFI_ERROR(st)) {
+        say("keel-efi: no free pages below 1 MiB: the other CPUs cannot be started\n");
+        return;
+    }
+    BS->SetMem((void *)(uintptr_t)pa, (UINTN)(AP_TRAMPOLINE_PAGES * PAGE), 0);
+    bi->ap_trampoline.pa = pa;
+    bi->ap_trampoline_size = AP_TRAMPOLINE_PAGES * PAGE;
+}
+
+/*
  * The UEFI entry (called by gnu-efi's crt0 after relocation). Never returns on success:
  * it jumps to the kernel. Returns an EFI error after printing why on bad boot input.
  */
@@ -621,6 +642,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab) {
     if (bi->acpi_rsdp.pa == 0) {
         return fail(EFI_NOT_FOUND, "the firmware offers no ACPI tables", NULL);
     }
+    reserve_ap_trampoline(bi);
 
     struct pt_pool pool = {bi_pa + bi_bytes, 0, pt_pages, lay.nx};
     uint64_t pml4 = pt_alloc(&pool);
@@ -656,12 +678,16 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab) {
     }
 
     /* Boot services are gone: fill the memory map and jump. */
-    uint32_t cap = BOOT_MAX_MEM_REGIONS - 2; /* room for the kernel block and the initrd */
+    uint32_t cap = BOOT_MAX_MEM_REGIONS - 3; /* room for the kernel block, initrd, trampoline */
     for (UINTN i = 0; i < mm.size / mm.dsize; i++) {
         const EFI_MEMORY_DESCRIPTOR *d = DESC(&mm, i);
         add_region(bi, d->PhysicalStart, d->NumberOfPages * PAGE, efi_to_mem_type(d->Type), cap);
     }
     add_region(bi, kbase, block_pages * PAGE, MEM_KERNEL, BOOT_MAX_MEM_REGIONS);
+    if (bi->ap_trampoline_size != 0) {
+        add_region(bi, bi->ap_trampoline.pa, bi->ap_trampoline_size, MEM_KERNEL,
+                   BOOT_MAX_MEM_REGIONS);
+    }
     if (initrd.size != 0) {
         add_region(bi, bi->initrd_base.pa, (initrd.size + PAGE - 1) & ~(PAGE - 1), MEM_INITRD,
                    BOOT_MAX_MEM_REGIONS);
