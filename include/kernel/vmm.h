@@ -112,6 +112,11 @@ __must_check kstatus_t vmalloc_init(vaddr_t base, uint64_t size);
  * executable), followed by an unmapped guard page. NULL when out of memory or VA. */
 void *vmalloc(size_t size);
 
+/* As vmalloc(), with the area's start aligned to align (a power of two; below PAGE_SIZE
+ * means PAGE_SIZE); the gap below it stays unmapped. NULL also for a bad align. Kernel
+ * stacks use it (ARCH_THREAD_STACK_ALIGN, include/arch/thread.h). */
+void *vmalloc_aligned(size_t size, size_t align);
+
 /* Free a vmalloc() area; NULL is ignored; any other pointer is refused and counted. */
 void vfree(void *ptr);
 

@@ -3,7 +3,8 @@
  * vmalloc: virtually contiguous kernel memory built from single frames, mapped into a
  * kernel VA window given by the arch. Every area is followed by one unmapped guard page,
  * so running off the end faults instead of corrupting the neighbour. Areas are kept in
- * an address-sorted list; allocation is first fit.
+ * an address-sorted list; allocation is first fit (at an alignment the caller may ask
+ * for: AArch64 kernel stacks need 32 KiB).
  */
 #include <kernel/frame.h>
 #include <kernel/heap.h>
@@ -37,20 +38,23 @@ kstatus_t vmalloc_init(vaddr_t base, uint64_t size) {
     return KEEL_OK;
 }
 
-/* First fit for pages + 1 (guard) in the window; links rec in. Lock held. */
-static bool reserve_va(struct vm_chunk *rec, uint64_t pages) {
+/*
+ * First fit for pages + 1 (guard) at a multiple of align in the window; links rec in.
+ * Lock held.
+ */
+static bool reserve_va(struct vm_chunk *rec, uint64_t pages, uint64_t align) {
     uint64_t need = (pages + 1) * PAGE_SIZE;
-    uint64_t at = win_base;
+    uint64_t at = ALIGN_UP(win_base, align);
     struct vm_chunk **link = &areas;
     while (*link != NULL) {
-        if ((*link)->start - at >= need) {
+        if (at >= win_base && at <= (*link)->start && (*link)->start - at >= need) {
             break;
         }
-        at = (*link)->start + ((*link)->pages + 1) * PAGE_SIZE;
+        at = ALIGN_UP((*link)->start + ((*link)->pages + 1) * PAGE_SIZE, align);
         link = &(*link)->next;
     }
-    if (win_end - at < need) {
-        return false;
+    if (at < win_base || at > win_end || win_end - at < need) {
+        return false; /* also an ALIGN_UP that wrapped */
     }
     rec->start = at;
     rec->pages = pages;
@@ -79,14 +83,20 @@ static void release_pages(uint64_t start, uint64_t pages) {
 }
 
 void *vmalloc(size_t size) {
+    return vmalloc_aligned(size, PAGE_SIZE);
+}
+
+void *vmalloc_aligned(size_t size, size_t align) {
     uint64_t pages = ((uint64_t)size + PAGE_SIZE - 1) / PAGE_SIZE;
-    struct vm_chunk *rec = size == 0 || win_end == 0 ? NULL : kmalloc(sizeof(*rec), 0);
+    bool align_ok = (align & (align - 1)) == 0;
+    struct vm_chunk *rec = size == 0 || win_end == 0 || !align_ok ? NULL : kmalloc(sizeof(*rec), 0);
     unsigned long irq;
     if (rec == NULL) {
         goto fail;
     }
     spin_lock_irqsave(&vmalloc_lock, &irq);
-    bool ok = pages < (win_end - win_base) / PAGE_SIZE && reserve_va(rec, pages);
+    bool ok = pages < (win_end - win_base) / PAGE_SIZE &&
+              reserve_va(rec, pages, align < PAGE_SIZE ? PAGE_SIZE : align);
     spin_unlock_irqrestore(&vmalloc_lock, irq);
     if (!ok) {
         kfree(rec);
