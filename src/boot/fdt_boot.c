@@ -438,6 +438,9 @@ kstatus_t fdt_parse_boot_info(const void *blob, size_t size, uint64_t blob_phys,
     if (st == KEEL_OK) {
         st = parse_misc(&fdt, &sc, bi);
     }
+    if (st == KEEL_OK) {
+        st = fdt_parse_distance_map(&fdt, bi);
+    }
     if (st != KEEL_OK) {
         return st;
     }

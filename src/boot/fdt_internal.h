@@ -274,4 +274,11 @@ __must_check kstatus_t fdt_scan_phandle(const struct fdt *fdt, const struct fdt_
 __must_check kstatus_t fdt_scan_stdout(const struct fdt *fdt, const struct fdt_scan *sc,
                                        struct fdt_found *out);
 
+/*
+ * NUMA distances from a "numa-distance-map-v1" node into bi->numa (absent: unchanged).
+ * KEEL_ECORRUPT for a malformed matrix, KEEL_ERANGE for a node id past
+ * BOOT_MAX_NUMA_NODES. Call after the memory and CPU nodes are parsed.
+ */
+__must_check kstatus_t fdt_parse_distance_map(const struct fdt *fdt, struct boot_info *bi);
+
 #endif /* BOOT_FDT_INTERNAL_H */
