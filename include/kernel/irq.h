@@ -45,4 +45,17 @@ void irq_handle_timer(void);
 void irq_enter(void);
 void irq_exit(void);
 
+/* ---- for src/proc/ and src/smp/ ---- */
+
+/* Register the arch counter as the monotonic clock. Boot CPU, in thread_init. */
+__must_check kstatus_t irq_clock_init(void);
+
+/* Program this CPU's one-shot timer for its next event (scheduler, kernel timers), at
+ * most IRQ_TICK_MAX_NS away. Interrupts masked. */
+void irq_timer_rearm(void);
+#define IRQ_TICK_MAX_NS (10 * 1000 * 1000ull)
+
+/* Times a device line fired, and how many of those no handler claimed (tests). */
+uint64_t irq_line_count_fired(unsigned irq);
+
 #endif /* KERNEL_IRQ_H */

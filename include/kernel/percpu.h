@@ -36,6 +36,13 @@ STATIC_ASSERT(__builtin_offsetof(struct percpu, arch_scratch) == 8, "arch code u
 /* The struct percpu of CPU index, or NULL if it does not exist. */
 struct percpu *percpu_get(unsigned index);
 
+/*
+ * Make the boot CPU's struct percpu (index bi->boot_cpu, the position in bi->cpus like
+ * every CPU's) and point arch_this_cpu() at it. Boot CPU, after mm_init, before
+ * arch_irq_init; interrupts masked.
+ */
+void percpu_init_boot(const struct boot_info *bi);
+
 /* Number of CPUs that came online (the boot CPU included). */
 unsigned smp_online_count(void);
 

@@ -34,4 +34,13 @@ void smp_call_function(cpumask_t mask, void (*fn)(void *arg), void *arg, bool wa
  */
 void tlb_shootdown(uint64_t va, uint64_t size);
 
+/* The CPUs online now (bit n = percpu index n). Any context. */
+cpumask_t smp_online_mask(void);
+
+/* Shootdown requests CPU cpu has served (its arch_tlb_flush_local runs), for tests. */
+uint64_t smp_tlb_shootdowns_served(unsigned cpu);
+
+/* Run the cross-CPU calls queued for this CPU (the IPI_CALL handler). IRQs masked. */
+void smp_handle_call_ipi(void);
+
 #endif /* KERNEL_SMP_H */

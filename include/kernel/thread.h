@@ -8,6 +8,7 @@
 #define KERNEL_THREAD_H
 
 #include <arch/thread.h>
+#include <kernel/percpu.h>
 #include <kernel/sched.h>
 #include <kernel/types.h>
 
@@ -25,6 +26,9 @@ struct thread {
     int exit_code;
     volatile uint32_t on_cpu; /* 1 while a CPU still runs on this thread's stack */
     char name[THREAD_NAME_MAX];
+    struct thread *reap_next; /* on the list of exited threads waiting to be freed */
+    bool exiting;             /* thread_exit() called: free it once it is off its stack */
+    bool is_static;           /* boot thread: neither the struct nor the stack is freed */
 };
 
 /*
@@ -56,5 +60,27 @@ void schedule(void);
  * exist for every CPU, the scheduler and its tick run. Boot, after mm_init and irq init.
  */
 __must_check kstatus_t thread_init(const struct boot_info *bi);
+
+/*
+ * Free the threads that exited (their stacks and structs). thread_create() calls it; it
+ * is exported for tests that count vmalloc areas. Thread context, interrupts enabled.
+ */
+void thread_reap(void);
+
+/* Disable / re-enable preemption on this CPU (nestable); preempt_enable() runs a
+ * reschedule that an interrupt asked for meanwhile. Never sleep in between. */
+void preempt_disable(void);
+void preempt_enable(void);
+
+/* ---- for src/smp/: the idle threads of secondary CPUs ---- */
+
+/*
+ * Make pc's idle thread, with a guarded stack whose top goes to *stack_top (the CPU is
+ * started on it and becomes its idle thread in thread_idle_run). KEEL_ENOMEM. Boot CPU.
+ */
+__must_check kstatus_t thread_idle_create(struct percpu *pc, uintptr_t *stack_top);
+
+/* Become pc's idle thread and run the idle loop (a secondary CPU, interrupts masked). */
+__noreturn void thread_idle_run(struct percpu *pc);
 
 #endif /* KERNEL_THREAD_H */

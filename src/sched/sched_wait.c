@@ -235,23 +235,26 @@ kstatus_t sched_sleep_current(unsigned reason, uint64_t timeout_ns, bool (*cond)
     if (reason >= SCHED_BLOCK_REASONS) {
         return KEEL_EINVAL;
     }
+    /* Interrupts masked from "which CPU am I on" to the switch: a preemption in between
+     * could move the thread to another CPU and make the CPU number stale. */
+    unsigned long irq = arch_irq_save();
     struct sched_entity *e = ops->current();
     unsigned cpu = ops->this_cpu();
     kstatus_t st = sched_prepare_block(cpu, e);
     if (st != KEEL_OK) {
+        arch_irq_restore(irq);
         return st;
     }
     if (cond != NULL && cond(arg)) {
         sched_cancel_block(e);
+        arch_irq_restore(irq);
         return KEEL_OK;
     }
     bool blocked = false;
-    st = sched_block(ops->this_cpu(), e, reason, timeout_ns, get_monotonic_time(), &blocked);
-    if (st != KEEL_OK) {
-        return st;
-    }
-    if (blocked) {
+    st = sched_block(cpu, e, reason, timeout_ns, get_monotonic_time(), &blocked);
+    if (st == KEEL_OK && blocked) {
         ops->switch_out();
     }
-    return e->wake_status;
+    arch_irq_restore(irq);
+    return st != KEEL_OK ? st : e->wake_status;
 }

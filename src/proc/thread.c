@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel threads: creation with guarded vmalloc stacks, schedule() joining the policy's
+ * sched_pick_next() to arch_context_switch() with the on_cpu handshake, the idle threads,
+ * exit with deferred freeing, and the hooks that let the sleeping primitives block.
+ */
+#include <arch/irq.h>
+#include <arch/thread.h>
+#include <kernel/heap.h>
+#include <kernel/irq.h>
+#include <kernel/kprintf.h>
+#include <kernel/percpu.h>
+#include <kernel/panic.h>
+#include <kernel/smp.h>
+#include <kernel/string.h>
+#include <kernel/thread.h>
+#include <kernel/vmm.h>
+
+static struct thread boot_thread;
+static uint64_t next_thread_id = 1; /* 0 is the boot thread */
+static bool threading_started;
+
+/* Per CPU: the thread a switch just left (its on_cpu is cleared once we are off its
+ * stack), and a thread to hand over to from the idle thread (see switch_to). */
+static struct thread *switch_prev[PERCPU_MAX];
+static struct thread *handoff[PERCPU_MAX];
+
+/* Exited threads, freed by thread_reap() in thread context. */
+static spinlock_t reap_lock = SPINLOCK_INIT;
+static struct thread *reap_list;
+
+static inline struct thread *thread_of(struct sched_entity *se) {
+    return (struct thread *)se; /* se is the first member */
+}
+
+STATIC_ASSERT(__builtin_offsetof(struct thread, se) == 0, "sched_entity <-> thread by cast");
+
+static void *stack_alloc(void) {
+    return vmalloc(THREAD_STACK_SIZE); /* TODO: vmalloc_aligned(ARCH_THREAD_STACK_ALIGN) */
+}
+
+static void wait_off_cpu(struct thread *t) {
+    while (__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE) != 0) {
+        arch_cpu_relax();
+    }
+}
+
+/*
+ * The tail of every switch, run by the thread that was switched to (on its own stack,
+ * on whatever CPU it now runs): release the thread we came from, and if a hand-off was
+ * left for the idle thread, wait for that thread to leave its old CPU and go on to it.
+ */
+static void finish_switch(void) {
+    for (;;) {
+        struct percpu *pc = arch_this_cpu();
+        struct thread *done = switch_prev[pc->index];
+        switch_prev[pc->index] = NULL;
+        if (done != NULL) {
+            bool dead = done->exiting;
+            __atomic_store_n(&done->on_cpu, 0, __ATOMIC_RELEASE);
+            if (dead) {
+                unsigned long flags;
+                spin_lock_irqsave(&reap_lock, &flags);
+                done->reap_next = reap_list;
+                reap_list = done;
+                spin_unlock_irqrestore(&reap_lock, flags);
+            }
+        }
+        struct thread *next = handoff[pc->index];
+        if (next == NULL) {
+            return;
+        }
+        /* We are pc's idle thread and hold no other thread's stack: safe to wait. */
+        handoff[pc->index] = NULL;
+        wait_off_cpu(next);
+        next->on_cpu = 1;
+        switch_prev[pc->index] = pc->idle;
+        pc->current = next;
+        arch_context_switch(&pc->idle->ctx, &next->ctx);
+    }
+}
+
+/*
+ * Switch from prev to next on pc. next may still be finishing its switch-out on another
+ * CPU (woken or stolen right after it blocked there). Waiting for that while we still
+ * run on prev's stack could deadlock against a CPU doing the mirror image, so when next
+ * is busy we switch to our idle thread first (its stack is never anyone else's), which
+ * waits in finish_switch(). Interrupts masked.
+ */
+static void switch_to(struct percpu *pc, struct thread *prev, struct thread *next) {
+    if (__atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE) != 0) {
+        if (prev == pc->idle) {
+            wait_off_cpu(next);
+        } else {
+            handoff[pc->index] = next;
+            next = pc->idle;
+        }
+    }
+    next->on_cpu = 1;
+    switch_prev[pc->index] = prev;
+    pc->current = next;
+    arch_context_switch(&prev->ctx, &next->ctx);
+    finish_switch();
+}
+
+void schedule(void) {
+    unsigned long flags = arch_irq_save();
+    struct percpu *pc = arch_this_cpu();
+    struct thread *prev = pc->current;
+    if (prev == NULL || !threading_started) {
+        arch_irq_restore(flags);
+        return;
+    }
+    pc->need_resched = false;
+    struct sched_entity *se = sched_pick_next(pc->index, get_monotonic_time());
+    struct thread *next = se != NULL ? thread_of(se) : pc->idle;
+    if (next != prev) {
+        switch_to(pc, prev, next);
+    }
+    irq_timer_rearm();
+    arch_irq_restore(flags);
+}
+
+void preempt_disable(void) {
+    unsigned long flags = arch_irq_save();
+    arch_this_cpu()->preempt_off++;
+    arch_irq_restore(flags);
+}
+
+void preempt_enable(void) {
+    unsigned long flags = arch_irq_save();
+    struct percpu *pc = arch_this_cpu();
+    bool resched = false;
+    if (pc->preempt_off > 0 && --pc->preempt_off == 0 && pc->irq_depth == 0) {
+        struct sched_cpu *rq = sched_cpu_get(pc->index);
+        resched = pc->need_resched ||
+                  (rq != NULL && __atomic_load_n(&rq->need_resched, __ATOMIC_RELAXED));
+    }
+    arch_irq_restore(flags);
+    if (resched) {
+        schedule(); /* safe with interrupts masked: schedule() saves and restores them */
+    }
+}
+
+/* First code of every new thread (arch_context_init entry). */
+static void thread_start(void *arg) {
+    struct thread *t = arg;
+    finish_switch();
+    irq_timer_rearm();
+    arch_irq_enable();
+    t->entry(t->arg);
+    thread_exit(0);
+}
+
+/* The idle loop: run whatever is runnable, else wait for an interrupt. IRQs masked. */
+static __noreturn void idle_loop(void) {
+    for (;;) {
+        arch_irq_disable();
+        schedule();
+        arch_cpu_idle();
+    }
+}
+
+static void idle_start(void *arg) {
+    (void)arg;
+    finish_switch();
+    idle_loop();
+}
+
+static struct thread *thread_alloc(const char *name) {
+    struct thread *t = kmalloc(sizeof(*t), KMALLOC_ZERO);
+    if (t == NULL) {
+        return NULL;
+    }
+    t->stack = stack_alloc();
+    if (t->stack == NULL) {
+        kfree(t);
+        return NULL;
+    }
+    t->stack_size = THREAD_STACK_SIZE;
+    t->id = __atomic_fetch_add(&next_thread_id, 1, __ATOMIC_RELAXED);
+    strlcpy(t->name, name != NULL ? name : "thread", sizeof(t->name));
+    sched_entity_init(&t->se, t->id);
+    return t;
+}
+
+static void thread_free(struct thread *t) {
+    if (t->is_static) {
+        return;
+    }
+    vfree(t->stack);
+    kfree(t);
+}
+
+void thread_reap(void) {
+    unsigned long flags;
+    spin_lock_irqsave(&reap_lock, &flags);
+    struct thread *list = reap_list;
+    reap_list = NULL;
+    spin_unlock_irqrestore(&reap_lock, flags);
+    while (list != NULL) {
+        struct thread *t = list;
+        list = t->reap_next;
+        wait_off_cpu(t);
+        thread_free(t);
+    }
+}
+
+kstatus_t thread_create(const char *name, void (*entry)(void *arg), void *arg, unsigned prio,
+                        cpumask_t affinity, struct thread **out) {
+    if (entry == NULL || !threading_started || prio > SCHED_PRIO_REALTIME || prio % 10 != 0) {
+        return KEEL_EINVAL;
+    }
+    affinity &= smp_online_mask();
+    if (affinity == 0) {
+        return KEEL_EINVAL;
+    }
+    thread_reap();
+    struct thread *t = thread_alloc(name);
+    if (t == NULL) {
+        return KEEL_ENOMEM;
+    }
+    t->entry = entry;
+    t->arg = arg;
+    t->se.affinity = affinity;
+    arch_context_init(&t->ctx, (uintptr_t)t->stack + t->stack_size, thread_start, t);
+    if (out != NULL) {
+        *out = t; /* before it can run: it may exit (and be freed) before we return */
+    }
+    kstatus_t st = sched_add(&t->se, prio, get_monotonic_time());
+    if (st != KEEL_OK) {
+        thread_free(t);
+        if (out != NULL) {
+            *out = NULL;
+        }
+    }
+    return st;
+}
+
+struct thread *thread_current(void) {
+    struct percpu *pc = arch_this_cpu();
+    return pc != NULL ? pc->current : NULL;
+}
+
+void thread_yield(void) {
+    unsigned long flags = arch_irq_save();
+    struct percpu *pc = arch_this_cpu();
+    if (threading_started && pc->current != pc->idle) {
+        if (sched_yield_cpu(pc->index, get_monotonic_time()) == KEEL_OK) {
+            schedule();
+        }
+    }
+    arch_irq_restore(flags);
+}
+
+void thread_exit(int code) {
+    arch_irq_disable();
+    struct percpu *pc = arch_this_cpu();
+    struct thread *t = pc->current;
+    if (t == NULL || t == pc->idle) {
+        panic("thread_exit: called from %s", t == NULL ? "no thread" : "an idle thread");
+    }
+    t->exit_code = code;
+    t->exiting = true;
+    kstatus_t st = sched_exit(pc->index, &t->se);
+    if (st != KEEL_OK) {
+        panic("thread_exit: %s is not running on CPU %u (error %d)", t->name, pc->index, st);
+    }
+    schedule();
+    panic("thread_exit: exited thread %s ran again", t->name);
+}
+
+kstatus_t thread_sleep_ns(uint64_t ns) {
+    kstatus_t st = sched_sleep_current(SCHED_BLOCK_SLEEP, ns, NULL, NULL);
+    return st == KEEL_ETIMEOUT ? KEEL_OK : st;
+}
+
+/* ---- the scheduler's hooks into the thread layer ---- */
+
+static struct sched_entity *ops_current(void) {
+    struct thread *t = thread_current();
+    return t != NULL ? &t->se : NULL;
+}
+
+static unsigned ops_this_cpu(void) {
+    return arch_this_cpu()->index;
+}
+
+static void ops_kick(unsigned cpu) {
+    struct percpu *pc = percpu_get(cpu);
+    if (pc != NULL && __atomic_load_n(&pc->online, __ATOMIC_ACQUIRE) != 0) {
+        arch_ipi_send(cpu, IPI_RESCHEDULE);
+    }
+}
+
+static const struct sched_thread_ops thread_ops = {
+    .current = ops_current,
+    .this_cpu = ops_this_cpu,
+    .kick = ops_kick,
+    .switch_out = schedule,
+};
+
+/* ---- bring-up ---- */
+
+kstatus_t thread_idle_create(struct percpu *pc, uintptr_t *stack_top) {
+    struct thread *t = thread_alloc("idle");
+    if (t == NULL) {
+        return KEEL_ENOMEM;
+    }
+    ksnprintf(t->name, sizeof(t->name), "idle%u", pc->index);
+    pc->idle = t;
+    *stack_top = (uintptr_t)t->stack + t->stack_size;
+    return KEEL_OK;
+}
+
+void thread_idle_run(struct percpu *pc) {
+    struct thread *idle = pc->idle;
+    idle->on_cpu = 1;
+    pc->current = idle;
+    irq_timer_rearm();
+    idle_loop();
+}
+
+kstatus_t thread_init(const struct boot_info *bi) {
+    struct percpu *pc = arch_this_cpu();
+    unsigned ncpus = bi->cpu_count > 0 ? bi->cpu_count : 1;
+    if (pc == NULL || pc->self != pc || threading_started) {
+        return KEEL_EINVAL;
+    }
+    kstatus_t st = irq_clock_init();
+    if (st != KEEL_OK) {
+        return st;
+    }
+    st = sched_init(ncpus > SCHED_MAX_CPUS ? SCHED_MAX_CPUS : ncpus);
+    if (st != KEEL_OK) {
+        return st;
+    }
+    uintptr_t idle_top;
+    st = thread_idle_create(pc, &idle_top);
+    if (st != KEEL_OK) {
+        return st;
+    }
+    arch_context_init(&pc->idle->ctx, idle_top, idle_start, NULL);
+
+    struct thread *t = &boot_thread;
+    memset(t, 0, sizeof(*t));
+    sched_entity_init(&t->se, 0);
+    t->se.affinity = CPUMASK_CPU(pc->index);
+    t->is_static = true;
+    t->on_cpu = 1;
+    strlcpy(t->name, "boot", sizeof(t->name));
+    st = sched_add(&t->se, SCHED_PRIO_NORMAL, get_monotonic_time());
+    if (st != KEEL_OK) {
+        return st;
+    }
+    if (sched_pick_next(pc->index, get_monotonic_time()) != &t->se) {
+        return KEEL_ECORRUPT;
+    }
+    pc->current = t;
+    threading_started = true;
+    sched_set_thread_ops(&thread_ops);
+    arch_irq_init_cpu();
+    irq_timer_rearm();
+    arch_irq_enable();
+    return KEEL_OK;
+}
