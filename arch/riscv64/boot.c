@@ -12,6 +12,7 @@
 #include <kernel/fdt.h>
 #include <kernel/kprintf.h>
 #include <kernel/memmap.h>
+#include <kernel/percpu.h>
 #include <kernel/string.h>
 
 #include "riscv.h"
@@ -177,6 +178,7 @@ void riscv_boot_main(uint64_t hart, uint64_t dtb_pa, uint64_t entry_cycles) {
     }
     /* OpenSBI's lottery picks any hart to boot; find it in the list. */
     riscv_boot_hart = hart;
+    riscv_early_percpu.hwid = hart;
     bi->boot_cpu = UINT32_MAX;
     for (uint32_t i = 0; i < bi->cpu_count; i++) {
         if (bi->cpus[i].hwid == hart) {
@@ -187,6 +189,7 @@ void riscv_boot_main(uint64_t hart, uint64_t dtb_pa, uint64_t entry_cycles) {
         boot_fail("the boot hart is not in the device tree's /cpus", KEEL_ENOTFOUND);
     }
     riscv_dt_svpbmt = hart_has_extension(dtb, dtb_size, hart, "svpbmt");
+    riscv_dt_sstc = hart_has_extension(dtb, dtb_size, hart, "sstc");
     if (bi->console.type == BOOT_CONSOLE_NONE) {
         boot_fail("no console UART (ns16550a) in the device tree", KEEL_ENOTFOUND);
     }

@@ -16,6 +16,14 @@
 #define SATP_SV48 9
 #define SBI_EXT_SRST 0x53525354
 #define HIGH_KERNEL_SLOT 510 /* (0xffffffff80000000 >> 30) & 511 */
+#define PERCPU_STACK_LIMIT 8  /* struct percpu.arch_scratch */
+/* struct riscv_hart_boot (smp.c): what a secondary hart needs before it has a stack. */
+#define HART_BOOT_SELF  0
+#define HART_BOOT_SATP  8
+#define HART_BOOT_SP    16
+#define HART_BOOT_TP    24
+#define HART_BOOT_LIMIT 32
+#define HART_BOOT_ENTRY 40
 
     .section .text.boot, "ax"
     .globl _start
@@ -153,6 +161,11 @@ paging_on:
 high_entry:
     /* From here on lla yields link (virtual) addresses. */
     lla     sp, _boot_stack_top
+    /* tp: the early percpu, whose stack limit trap_entry checks (see riscv.h). */
+    lla     tp, riscv_early_percpu
+    sd      tp, 0(tp)
+    lla     t0, _boot_stack_bottom
+    sd      t0, PERCPU_STACK_LIMIT(tp)
     lla     t0, trap_entry
     csrw    stvec, t0
     lla     t0, riscv_satp_mode
@@ -182,6 +195,49 @@ high_entry:
     .balign 8
 high_entry_addr:
     .dword  high_entry
+secondary_high_addr:
+    .dword  secondary_high
+
+/*
+ * Secondary harts, started by SBI HSM hart_start (smp.c): S-mode, MMU off, at the
+ * physical address of riscv_secondary_entry, a0 = hart id, a1 = physical address of
+ * this hart's struct riscv_hart_boot. The kernel tables have no identity map, so stvec
+ * is pointed at the virtual secondary_high first: the fetch right after the satp write
+ * faults (or the jr lands) there, already at the link address.
+ */
+    .balign 4
+    .globl riscv_secondary_entry
+riscv_secondary_entry:
+    csrw    sie, zero
+    csrci   sstatus, 2
+    csrw    sscratch, zero
+    li      gp, 0
+    ld      s1, HART_BOOT_SELF(a1)   /* the struct's virtual address */
+    ld      t0, HART_BOOT_SATP(a1)
+    lla     t1, secondary_high_addr
+    ld      t1, 0(t1)
+    csrw    stvec, t1
+    sfence.vma
+    csrw    satp, t0
+    sfence.vma
+    jr      t1
+
+    .balign 4
+secondary_high:
+    sfence.vma
+    ld      sp, HART_BOOT_SP(s1)
+    ld      tp, HART_BOOT_TP(s1)
+    ld      t0, HART_BOOT_LIMIT(s1)
+    sd      t0, PERCPU_STACK_LIMIT(tp)
+    lla     t0, trap_entry
+    csrw    stvec, t0
+    ld      t1, HART_BOOT_ENTRY(s1)
+    mv      a0, tp
+    li      s0, 0                    /* fp = 0 ends backtraces here */
+    li      ra, 0
+    jalr    t1
+7:  wfi
+    j       7b
 
 /*
  * Early failure paths: print through SBI legacy putchar (EID 0x01, present in every

@@ -20,6 +20,9 @@
     })
 #define csr_write(csr, v)                                                                          \
     __asm__ volatile("csrw " #csr ", %0" ::"rK"((unsigned long)(v)) : "memory")
+#define csr_set(csr, v) __asm__ volatile("csrs " #csr ", %0" ::"rK"((unsigned long)(v)) : "memory")
+#define csr_clear(csr, v)                                                                          \
+    __asm__ volatile("csrc " #csr ", %0" ::"rK"((unsigned long)(v)) : "memory")
 
 /* sstatus bits (privileged spec v1.12, 4.1.1). */
 #define SSTATUS_SIE  (1UL << 1)
@@ -79,11 +82,68 @@ extern char _boot_stack_guard[], _boot_stack_bottom[], _boot_stack_top[];
 extern char _overflow_stack_guard[], _overflow_stack_bottom[], _overflow_stack_top[];
 
 /*
- * Lowest address the current kernel stack may hold (the top of its guard page):
- * trap_entry.S switches to the overflow stack when a trap frame would go below it.
- * One hart and one stack today; per hart and per thread with SMP and the scheduler.
+ * Per hart, tp points at its struct percpu from high_entry on (riscv_early_percpu until
+ * arch_set_this_cpu). percpu.arch_scratch is the lowest address the current kernel stack
+ * may hold (the top of its guard page): trap_entry.S switches to the overflow stack when
+ * a trap frame would go below it. It travels with each thread's context (context.S).
+ * The arch[] words below are private to arch/riscv64; their offsets are used by asm.
  */
-extern char *riscv_stack_limit;
+#define PERCPU_STACK_LIMIT_OFF 8  /* struct percpu.arch_scratch */
+#define PERCPU_ARCH_OFF        96 /* struct percpu.arch[0] (checked in smp.c) */
+enum riscv_percpu_word {
+    RV_PCPU_OVERFLOW_SP = 0, /* the bad sp, parked by trap_entry.S on a stack overflow */
+    RV_PCPU_IPI_PENDING = 1, /* bit per enum ipi_kind, set by senders (irq.c) */
+    RV_PCPU_PLIC_CTX = 2,    /* this hart's S-mode PLIC context + 1 (0: none) */
+    RV_PCPU_TIMER_IRQS = 3,  /* supervisor timer interrupts taken (arch KTESTs) */
+    RV_PCPU_IPI_IRQS = 4,    /* IPI kinds handled (arch KTESTs) */
+    RV_PCPU_IDLE_WAITS = 5,  /* arch_cpu_idle() calls (arch KTESTs) */
+    RV_PCPU_TIMER_AT = 6,    /* time CSR when the last timer interrupt was taken */
+};
+
+struct percpu;
+extern struct percpu riscv_early_percpu;
+
+/* The current stack limit of this hart (see above). */
+uintptr_t riscv_stack_limit(void);
+/* Set it: for code that moves to another stack outside arch_context_switch. */
+void riscv_set_stack_limit(uintptr_t limit);
+/* This hart's private per-CPU word w (enum riscv_percpu_word). */
+uintptr_t *riscv_percpu_word(unsigned w);
+
+/* The struct percpu of CPU index (registered by arch_set_this_cpu / start), or NULL. */
+struct percpu *riscv_cpu(unsigned index);
+
+/* Supervisor interrupt numbers (scause codes and sie/sip bits). */
+#define IRQ_S_SOFT         1
+#define IRQ_S_TIMER        5
+#define IRQ_S_EXT          9
+#define SIE_SSIE           (1UL << IRQ_S_SOFT)
+#define SIE_STIE           (1UL << IRQ_S_TIMER)
+#define SIE_SEIE           (1UL << IRQ_S_EXT)
+#define CAUSE_ILLEGAL_INSN 2
+
+/* Timer (timer.c): the time CSR frequency, and the deadline path chosen at boot. */
+extern uint64_t riscv_timebase_hz;
+extern bool riscv_dt_sstc;    /* the device tree lists Sstc for the boot hart */
+extern bool riscv_timer_sstc; /* deadlines go to stimecmp (else SBI TIME set_timer) */
+/* Choose SBI or Sstc ("timer=sbi" forces SBI). Boot CPU, before the first deadline. */
+void riscv_timer_init(const struct boot_info *bi);
+/* The supervisor timer interrupt: mask it until the next deadline, count, run the tick. */
+void riscv_timer_interrupt(void);
+
+/* Interrupt sources other than the timer (irq.c): the IPI and the PLIC claim loop. */
+void riscv_ipi_interrupt(void);
+void riscv_external_interrupt(void);
+
+/*
+ * Start hart hwid through SBI HSM in the kernel address space on stack_top (whose limit
+ * is stack_top - THREAD_STACK_SIZE) with tp = pc; it calls entry(pc) with interrupts
+ * masked. KEEL_ENOTSUP without HSM, KEEL_EBUSY if the hart is running, KEEL_EINVAL.
+ */
+__must_check kstatus_t riscv_hart_start(struct percpu *pc, uintptr_t stack_top,
+                                        void (*entry)(struct percpu *pc));
+/* HSM hart_get_status of hwid: 0 started, 1 stopped, 2/3 pending, < 0 SBI error. */
+long riscv_hart_status(uint64_t hwid);
 
 /* The device tree lists Svpbmt for the boot hart (riscv,isa or riscv,isa-extensions). */
 extern bool riscv_dt_svpbmt;
@@ -105,6 +165,10 @@ struct sbiret {
 };
 
 #define SBI_EXT_BASE            0x10
+#define SBI_EXT_TIME            0x54494d45
+#define SBI_EXT_IPI             0x735049
+#define SBI_EXT_RFENCE          0x52464e43
+#define SBI_EXT_HSM             0x48534d
 #define SBI_EXT_SRST            0x53525354
 #define SBI_EXT_DBCN            0x4442434e
 #define SBI_EXT_LEGACY_PUTCHAR  0x01
@@ -112,6 +176,9 @@ struct sbiret {
 
 struct sbiret sbi_call(unsigned long eid, unsigned long fid, unsigned long a0, unsigned long a1,
                        unsigned long a2);
+/* The same with a fourth argument (a3), for RFENCE. */
+struct sbiret sbi_call4(unsigned long eid, unsigned long fid, unsigned long a0, unsigned long a1,
+                        unsigned long a2, unsigned long a3);
 bool sbi_probe(unsigned long eid);
 
 /* Early console through SBI: for messages before (or without) the UART. Any context. */
@@ -156,8 +223,10 @@ struct vm_tlb_ops;
 /* Map every device window arch_mmio_map() handed out so far into ks (VM_DEVICE). */
 __must_check kstatus_t riscv_mmio_replay(struct vm_space *ks);
 
-/* TLB maintenance for the VM layer (tlb.c): sfence.vma on this hart. */
+/* TLB maintenance for the VM layer (tlb.c): sfence.vma on this hart, RFENCE to others. */
 extern const struct vm_tlb_ops riscv_tlb_ops;
+/* Harts started besides the boot hart: the TLB ops send fences only when > 0. */
+extern unsigned riscv_other_harts;
 
 /* Hart id of the hart that entered the kernel (a0 from the firmware). */
 extern uint64_t riscv_boot_hart;

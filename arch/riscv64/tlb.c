@@ -1,23 +1,48 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * riscv64 TLB maintenance for the VM layer (struct vm_tlb_ops). Keel uses no ASIDs yet:
- * kernel entries are global and every satp switch must be followed by a full
- * sfence.vma, so a space that is not loaded on this hart has nothing cached here.
+ * riscv64 TLB maintenance for the VM layer (struct vm_tlb_ops) and arch_tlb_flush_local
+ * for the portable TLB shootdown. Keel uses no ASIDs yet: kernel entries are global and
+ * every satp switch must be followed by a full sfence.vma, so a space that is not loaded
+ * on this hart has nothing cached here.
  */
 #include <arch/mmu.h>
+#include <kernel/percpu.h>
+#include <kernel/smp.h>
 #include <kernel/vmm.h>
 
 #include "riscv.h"
 
+#define SBI_RFENCE_SFENCE_VMA 1
+#define SBI_HART_MASK_ALL     (~0UL) /* hart_mask_base -1: every started hart */
+
+/* Harts started besides the boot hart (smp.c counts them); 0 means nothing to send. */
+unsigned riscv_other_harts;
+
 /*
- * Other harts ([va, va+size), size 0 for everything): the scheduler issue sends them
- * the same fence (SBI RFENCE or an IPI) when they may have the space loaded. One hart
- * today, so nothing to do.
+ * Other harts ([va, va+size), size 0 for everything). Kernel entries are global, so
+ * every started hart may cache them. The VM layer calls this with its space lock held and
+ * interrupts masked, so waiting for an S-mode IPI could deadlock against a hart spinning
+ * on that lock with its interrupts masked; SBI RFENCE remote_sfence_vma is delivered by
+ * M-mode IPIs that no S-mode mask holds off, and returns once every hart has fenced.
+ * Without RFENCE, the portable tlb_shootdown() (IPI_CALL + arch_tlb_flush_local).
+ * A user space is only loaded on harts that run its threads, and there are none yet.
  */
 static void shootdown(struct vm_space *as, vaddr_t va, uint64_t size) {
-    (void)as;
-    (void)va;
-    (void)size;
+    static int rfence = -1;
+
+    if (!as->kernel || __atomic_load_n(&riscv_other_harts, __ATOMIC_ACQUIRE) == 0) {
+        return;
+    }
+    if (rfence < 0) {
+        rfence = sbi_probe(SBI_EXT_RFENCE) ? 1 : 0;
+    }
+    if (rfence == 0) {
+        tlb_shootdown(va.va, size);
+        return;
+    }
+    /* size -1: the whole address space (SBI spec, RFENCE). */
+    (void)sbi_call4(SBI_EXT_RFENCE, SBI_RFENCE_SFENCE_VMA, 0, SBI_HART_MASK_ALL, va.va,
+                    size == 0 ? ~0UL : size);
 }
 
 /* Can this hart hold translations of as? The kernel half is always loaded. */
@@ -39,7 +64,7 @@ static void rv_flush(struct vm_space *as, vaddr_t va, uint64_t size) {
             __asm__ volatile("sfence.vma" ::: "memory");
         }
     }
-    shootdown(as, va, size);
+    shootdown(as, va, size == PAGE_SIZE ? size : 0);
 }
 
 /*
@@ -56,11 +81,10 @@ static void rv_sync(struct vm_space *as) {
 const struct vm_tlb_ops riscv_tlb_ops = {.flush = rv_flush, .sync = rv_sync};
 
 void arch_tlb_flush_local(uint64_t va, uint64_t size) {
-    if (size == 0 || size > 64 * PAGE_SIZE) {
+    /* One 4 KiB leaf by address; anything else may involve table entries: everything. */
+    if (size == PAGE_SIZE) {
+        __asm__ volatile("sfence.vma %0, zero" ::"r"(va) : "memory");
+    } else {
         __asm__ volatile("sfence.vma" ::: "memory");
-        return;
-    }
-    for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
-        __asm__ volatile("sfence.vma %0, zero" ::"r"(va + off) : "memory");
     }
 }

@@ -7,6 +7,7 @@
  * instruction. Register dump with ABI names.
  */
 #include <arch/trap.h>
+#include <kernel/irq.h>
 #include <kernel/kprintf.h>
 #include <kernel/panic.h>
 #include <kernel/vm_fault.h>
@@ -19,7 +20,6 @@ __noreturn void riscv_stack_overflow(struct trap_frame *tf);
 extern char trap_entry[];
 
 struct riscv_trap_expect riscv_trap_expect;
-char *riscv_stack_limit = _boot_stack_bottom;
 
 /* Exception codes of scause (privileged spec v1.12, table 4.2). */
 static const char *const exception_names[] = {
@@ -145,13 +145,29 @@ void riscv_stack_overflow(struct trap_frame *tf) {
     unsigned long code = tf->scause & ~SCAUSE_INTERRUPT;
     char buf[96];
 
-    riscv_stack_limit = _overflow_stack_bottom; /* now running on the overflow stack */
+    riscv_set_stack_limit((uintptr_t)_overflow_stack_bottom); /* now on the overflow stack */
     if ((tf->scause & SCAUSE_INTERRUPT) == 0 && is_page_fault(code)) {
         page_fault(tf, code); /* names the guard page when that is where it hit */
     }
     ksnprintf(buf, sizeof(buf), "kernel stack overflow (sp %#llx, scause %#lx)",
               (unsigned long long)tf->x[2], tf->scause);
     trap_fatal(tf, buf, tf->stval);
+}
+
+/*
+ * A supervisor interrupt, bracketed by irq_enter/irq_exit; irq_exit may switch threads,
+ * in which case this returns (and the frame is restored) when the thread runs again.
+ */
+static void handle_interrupt(unsigned long code) {
+    irq_enter();
+    if (code == IRQ_S_TIMER) {
+        riscv_timer_interrupt();
+    } else if (code == IRQ_S_SOFT) {
+        riscv_ipi_interrupt();
+    } else {
+        riscv_external_interrupt();
+    }
+    irq_exit();
 }
 
 void riscv_trap_handler(struct trap_frame *tf) {
@@ -161,6 +177,10 @@ void riscv_trap_handler(struct trap_frame *tf) {
     const char *what = NULL;
 
     if ((cause & SCAUSE_INTERRUPT) != 0) {
+        if (code == IRQ_S_TIMER || code == IRQ_S_SOFT || code == IRQ_S_EXT) {
+            handle_interrupt(code);
+            return;
+        }
         if (code < ARRAY_SIZE(interrupt_names)) {
             what = interrupt_names[code];
         }

@@ -2,14 +2,18 @@
 /*
  * riscv64 trap vector (stvec, direct mode). Kernel-only for now: the trap is taken on
  * the current kernel stack, all of x1-x31 plus sepc, sstatus, scause and stval are
- * saved in a struct trap_frame, riscv_trap_handler(tf) runs, and the frame (possibly
- * with a new sepc) is restored before sret. A frame that would go below
- * riscv_stack_limit (a stack overflow into the guard page) is built on the overflow
- * stack instead and riscv_stack_overflow(tf) reports it. sscratch is 0 while in the
- * kernel; the vector borrows it for one register. The user-mode issue will keep the
- * kernel stack there and swap on entry from U-mode.
+ * saved in a struct trap_frame, riscv_trap_handler(tf) runs (interrupts included: it may
+ * switch threads before it returns), and the frame (possibly with a new sepc) is
+ * restored before sret. A frame that would go below this hart's stack limit (tp's
+ * percpu.arch_scratch: a stack overflow into the guard page) is built on the overflow
+ * stack instead and riscv_stack_overflow(tf) reports it; the first hart to overflow
+ * owns that stack, later ones stop. sscratch is 0 while in the kernel; the vector
+ * borrows it for one register. The user-mode issue will keep the kernel tp there.
  */
 #include <arch/arch_trap.h>
+
+#define PERCPU_STACK_LIMIT 8   /* struct percpu.arch_scratch */
+#define PERCPU_OVERFLOW_SP 96  /* struct percpu.arch[RV_PCPU_OVERFLOW_SP] */
 
 /* Save everything but sp (x2) and t0 (x5), and the trap CSRs, into the frame at sp. */
 .macro SAVE_FRAME
@@ -58,8 +62,7 @@
 trap_entry:
     /* Room for a frame above the stack limit? t0 is parked in sscratch meanwhile. */
     csrw    sscratch, t0
-1:  auipc   t0, %pcrel_hi(riscv_stack_limit)
-    ld      t0, %pcrel_lo(1b)(t0)
+    ld      t0, PERCPU_STACK_LIMIT(tp)
     addi    t0, t0, TRAP_FRAME_SIZE
     bltu    sp, t0, stack_overflow
     csrrw   t0, sscratch, zero
@@ -111,12 +114,19 @@ trap_entry:
 
 /*
  * The kernel stack ran into (or is about to run into) its guard page: build the frame
- * on the overflow stack, keep the bad sp in it, and report. Never returns.
+ * on the overflow stack, keep the bad sp in it, and report. Never returns. One overflow
+ * stack for all harts: the first one takes it (amoswap on riscv_overflow_owner), any
+ * later one parks here with interrupts masked while the first reports.
  */
 stack_overflow:
-    mv      t0, sp
+    sd      sp, PERCPU_OVERFLOW_SP(tp)
+    lla     sp, riscv_overflow_owner
+    li      t0, 1
+    amoswap.w.aq t0, t0, (sp)
+    bnez    t0, 3f
     lla     sp, _overflow_stack_top
     addi    sp, sp, -TRAP_FRAME_SIZE
+    ld      t0, PERCPU_OVERFLOW_SP(tp)
     sd      t0, 2*8(sp)
     csrrw   t0, sscratch, zero
     sd      t0, 5*8(sp)
@@ -125,3 +135,11 @@ stack_overflow:
     call    riscv_stack_overflow
 2:  wfi
     j       2b
+3:  wfi
+    j       3b
+
+    .section .bss.overflow_owner, "aw", @nobits
+    .balign 4
+    .globl riscv_overflow_owner
+riscv_overflow_owner:
+    .space 4
