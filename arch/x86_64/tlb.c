@@ -3,10 +3,13 @@
  * TLB maintenance behind the portable VM layer (struct vm_tlb_ops): INVLPG for one
  * page, a full flush for large ranges. Kernel mappings are global (CR4.PGE), so a CR3
  * reload would keep them: the full flush is INVPCID type 2 when the CPU has it, else a
- * CR4.PGE toggle. One CPU for now; SMP shootdown hooks in at x86_tlb_flush_range.
+ * CR4.PGE toggle. Once other CPUs run, a change to the kernel space is also flushed
+ * from theirs (tlb_shootdown: an IPI_CALL running arch_tlb_flush_local there).
  */
 #include <arch/mmu.h>
 #include <arch/x86_pt.h>
+#include <kernel/percpu.h>
+#include <kernel/smp.h>
 #include <kernel/vmm.h>
 
 #include "x86.h"
@@ -64,13 +67,9 @@ static bool is_one_page(uint64_t va, uint64_t size) {
  * paging-structure-cache entries (SDM vol. 3A 4.10.4.1). A user space that is not in
  * CR3 has nothing cached: loading its root drops its non-global entries.
  */
-static void x86_tlb_flush_range(struct vm_space *as, vaddr_t va, uint64_t size) {
-    if (!as->kernel && (x86_read_cr3() & X86_PTE_ADDR) != as->root.pa) {
-        return;
-    }
-    /* SMP: once other CPUs run, the shootdown IPI for (as, va, size) is sent from here. */
-    if (is_one_page(va.va, size)) {
-        x86_invlpg(va.va);
+static void flush_here(uint64_t va, uint64_t size) {
+    if (is_one_page(va, size)) {
+        x86_invlpg(va);
         return;
     }
     uint64_t pages = (size + X86_PAGE_4K - 1) / X86_PAGE_4K;
@@ -79,19 +78,30 @@ static void x86_tlb_flush_range(struct vm_space *as, vaddr_t va, uint64_t size) 
         return;
     }
     for (uint64_t i = 0; i < pages; i++) {
-        x86_invlpg(va.va + i * X86_PAGE_4K);
+        x86_invlpg(va + i * X86_PAGE_4K);
+    }
+}
+
+/*
+ * User spaces are not live on any CPU yet (no user threads), so only the kernel space is
+ * shot down on the others; when user threads exist, a space's CPU mask picks the targets.
+ */
+static void x86_tlb_flush_range(struct vm_space *as, vaddr_t va, uint64_t size) {
+    if (!as->kernel && (x86_read_cr3() & X86_PTE_ADDR) != as->root.pa) {
+        return;
+    }
+    flush_here(va.va, size);
+    if (as->kernel && smp_online_count() > 1) {
+        tlb_shootdown(va.va, size);
     }
 }
 
 void arch_tlb_flush_local(uint64_t va, uint64_t size) {
-    uint64_t pages = (size + X86_PAGE_4K - 1) / X86_PAGE_4K;
-    if (size == 0 || pages > X86_TLB_INVLPG_MAX) {
+    if (size == 0) {
         x86_tlb_flush_all();
         return;
     }
-    for (uint64_t i = 0; i < pages; i++) {
-        x86_invlpg(va + i * X86_PAGE_4K);
-    }
+    flush_here(va, size);
 }
 
 /* New entries need nothing: a not-present entry is never cached (SDM 4.10.4.3). */

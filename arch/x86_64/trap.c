@@ -9,16 +9,21 @@
 #include <arch/cpu.h>
 #include <arch/arch_mmu.h>
 #include <arch/trap.h>
+#include <kernel/heap.h>
 #include <kernel/kprintf.h>
 #include <kernel/panic.h>
+#include <kernel/string.h>
+#include <kernel/vmm.h>
 #include <kernel/vm_fault.h>
 
 #include "x86.h"
 
-#define IDT_VECTORS 32
-#define IST_DF      1
-#define IST_NMI     2
-#define IST_MC      3
+#define IDT_VECTORS     256
+#define EXC_VECTORS     32
+#define IRQ_STUB_STRIDE 16 /* trap_entry.S: one 16-byte stub per vector from 32 up */
+#define IST_DF          1
+#define IST_NMI         2
+#define IST_MC          3
 
 struct tss {
     uint32_t reserved0;
@@ -47,41 +52,40 @@ struct descriptor_ptr {
     uint64_t base;
 } __packed;
 
-extern const uintptr_t x86_trap_stubs[IDT_VECTORS];
-
-static struct tss boot_tss;
-static struct idt_gate idt[IDT_VECTORS];
+extern const uintptr_t x86_trap_stubs[EXC_VECTORS];
+extern const char x86_irq_stubs[]; /* vector v >= 32 at x86_irq_stubs + (v - 32) * 16 */
 
 /*
- * Null, kernel code (64-bit, DPL 0), kernel data, then the 16-byte TSS descriptor
- * (filled at run time: it holds the TSS address).
+ * A CPU's GDT and TSS: null, kernel code (64-bit, DPL 0), kernel data, then the 16-byte
+ * TSS descriptor (filled at run time: it holds the TSS address). The boot CPU's are
+ * static; the other CPUs' come from x86_cpu_tables_alloc().
  */
-static uint64_t gdt[5] = {
-    0,
-    0x00af9a000000ffffULL, /* 0x08: code, present, long mode */
-    0x00cf92000000ffffULL, /* 0x10: data, present, writable */
-    0,
-    0,
+struct x86_cpu_tables {
+    uint64_t gdt[5];
+    struct tss tss;
 };
+
+static struct x86_cpu_tables boot_tables;
+static struct idt_gate idt[IDT_VECTORS];
 
 struct x86_trap_expect *volatile x86_trap_expected;
 
-void x86_gdt_init(void) {
-    uint64_t base = (uint64_t)(uintptr_t)&boot_tss;
-    uint64_t limit = sizeof(boot_tss) - 1;
+static void gdt_load(struct x86_cpu_tables *t) {
+    uint64_t *gdt = t->gdt;
+    uint64_t base = (uint64_t)(uintptr_t)&t->tss;
+    uint64_t limit = sizeof(t->tss) - 1;
 
-    /* The IST stacks sit in the image above unmapped guard pages (kernel.ld). */
-    boot_tss.ist[IST_DF - 1] = (uint64_t)(uintptr_t)__ist_df_top;
-    boot_tss.ist[IST_NMI - 1] = (uint64_t)(uintptr_t)__ist_nmi_top;
-    boot_tss.ist[IST_MC - 1] = (uint64_t)(uintptr_t)__ist_mc_top;
-    boot_tss.iomap_base = sizeof(boot_tss); /* no I/O permission bitmap */
+    gdt[0] = 0;
+    gdt[1] = 0x00af9a000000ffffULL;     /* 0x08: code, present, long mode */
+    gdt[2] = 0x00cf92000000ffffULL;     /* 0x10: data, present, writable */
+    t->tss.iomap_base = sizeof(t->tss); /* no I/O permission bitmap */
 
     /* Available 64-bit TSS (type 9), present. */
     gdt[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
              ((limit >> 16) & 0xf) << 48 | ((base >> 24) & 0xff) << 56;
     gdt[4] = base >> 32;
 
-    struct descriptor_ptr gdtr = {sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt};
+    struct descriptor_ptr gdtr = {sizeof(t->gdt) - 1, (uint64_t)(uintptr_t)gdt};
     __asm__ volatile("lgdt %0\n\t"
                      "pushq %1\n\t"
                      "leaq 1f(%%rip), %%rax\n\t"
@@ -101,6 +105,41 @@ void x86_gdt_init(void) {
                      : "rax", "memory");
 }
 
+void x86_gdt_init(void) {
+    /* The boot CPU's IST stacks sit in the image above unmapped guard pages (kernel.ld). */
+    boot_tables.tss.ist[IST_DF - 1] = (uint64_t)(uintptr_t)__ist_df_top;
+    boot_tables.tss.ist[IST_NMI - 1] = (uint64_t)(uintptr_t)__ist_nmi_top;
+    boot_tables.tss.ist[IST_MC - 1] = (uint64_t)(uintptr_t)__ist_mc_top;
+    gdt_load(&boot_tables);
+}
+
+kstatus_t x86_cpu_tables_alloc(struct x86_cpu_tables **out) {
+    struct x86_cpu_tables *t = kmalloc(sizeof(*t), 0);
+    if (t == NULL) {
+        return KEEL_ENOMEM;
+    }
+    memset(t, 0, sizeof(*t));
+    /* vmalloc puts an unmapped guard page after each area; one area per IST stack. */
+    for (unsigned i = 0; i < X86_IST_COUNT; i++) {
+        uint8_t *stack = vmalloc(X86_IST_STACK_SIZE);
+        if (stack == NULL) {
+            for (unsigned j = 0; j < i; j++) {
+                vfree((void *)(uintptr_t)(t->tss.ist[j] - X86_IST_STACK_SIZE));
+            }
+            kfree(t);
+            return KEEL_ENOMEM;
+        }
+        t->tss.ist[i] = (uint64_t)(uintptr_t)(stack + X86_IST_STACK_SIZE);
+    }
+    *out = t;
+    return KEEL_OK;
+}
+
+void x86_cpu_tables_load(struct x86_cpu_tables *t) {
+    gdt_load(t);
+    x86_idt_load();
+}
+
 static void idt_set(unsigned vec, uintptr_t handler, uint8_t ist) {
     idt[vec].offset_lo = (uint16_t)handler;
     idt[vec].selector = X86_KERNEL_CS;
@@ -111,8 +150,16 @@ static void idt_set(unsigned vec, uintptr_t handler, uint8_t ist) {
     idt[vec].reserved = 0;
 }
 
+void x86_idt_load(void) {
+    struct descriptor_ptr idtr = {sizeof(idt) - 1, (uint64_t)(uintptr_t)idt};
+    __asm__ volatile("lidt %0" : : "m"(idtr) : "memory");
+}
+
 void x86_idt_init(void) {
-    for (unsigned v = 0; v < IDT_VECTORS; v++) {
+    for (unsigned v = EXC_VECTORS; v < IDT_VECTORS; v++) {
+        idt_set(v, (uintptr_t)x86_irq_stubs + (v - EXC_VECTORS) * IRQ_STUB_STRIDE, 0);
+    }
+    for (unsigned v = 0; v < EXC_VECTORS; v++) {
         uint8_t ist = 0;
         if (v == 8) {
             ist = IST_DF;
@@ -123,8 +170,7 @@ void x86_idt_init(void) {
         }
         idt_set(v, x86_trap_stubs[v], ist);
     }
-    struct descriptor_ptr idtr = {sizeof(idt) - 1, (uint64_t)(uintptr_t)idt};
-    __asm__ volatile("lidt %0" : : "m"(idtr) : "memory");
+    x86_idt_load();
 }
 
 void arch_trap_init(void) {
@@ -132,7 +178,7 @@ void arch_trap_init(void) {
     x86_idt_init();
 }
 
-static const char *const vector_names[IDT_VECTORS] = {
+static const char *const vector_names[EXC_VECTORS] = {
     "divide error",
     "debug exception",
     "non-maskable interrupt",
@@ -174,7 +220,7 @@ static bool has_selector_error(uint64_t vec) {
 
 static const char *describe(const struct trap_frame *tf, char *buf, size_t cap) {
     uint64_t vec = tf->vector;
-    if (vec >= IDT_VECTORS) {
+    if (vec >= EXC_VECTORS) {
         ksnprintf(buf, cap, "unknown vector %llu", (unsigned long long)vec);
         return buf;
     }
@@ -235,16 +281,23 @@ static const char *pf_reason(uint64_t va, uint32_t access) {
  * cr2 still names the guard page then.
  */
 static const char *describe_double_fault(const struct trap_frame *tf, char *buf, size_t cap) {
-    if (!x86_in_stack_guard(tf->cr2)) {
+    static const char guard[] = "in a guard page";
+    const char *reason = pf_reason(tf->cr2, VM_FAULT_WRITE);
+    /* The image's stacks, or a guard the VM layer knows (kernel thread stacks). */
+    if (!x86_in_stack_guard(tf->cr2) &&
+        (reason == NULL || strncmp(reason, guard, sizeof(guard) - 1) != 0)) {
         return NULL;
     }
-    const char *reason = pf_reason(tf->cr2, VM_FAULT_WRITE);
     ksnprintf(buf, cap, "page fault (%s): %s; reported by the double fault handler",
               vm_fault_access_name(VM_FAULT_WRITE), reason != NULL ? reason : "unknown");
     return buf;
 }
 
 void x86_trap_handler(struct trap_frame *tf) {
+    if (tf->vector >= EXC_VECTORS) {
+        x86_irq_dispatch(tf); /* apic.c: device lines, the timer, IPIs */
+        return;
+    }
     char buf[160];
     const char *cause = NULL;
     const char *reason = NULL; /* static strings from vm_fault() */

@@ -99,6 +99,25 @@ x86_trap_common:
     iretq
     .size x86_trap_common, . - x86_trap_common
 
+/*
+ * Vectors 32-255 (device lines, the LAPIC timer, IPIs, spurious): no error code. Each stub
+ * is 16 bytes apart (pushq $0: 2 bytes, pushq $v: 2 or 5, jmp rel32: 5) so the IDT finds
+ * vector v at x86_irq_stubs + (v - 32) * 16. x86_trap_handler passes them to
+ * x86_irq_dispatch; they run on the interrupted kernel stack (no IST), so irq_exit() may
+ * switch threads and come back later to finish the iretq.
+ */
+    .balign 16
+    .globl x86_irq_stubs
+x86_irq_stubs:
+    .set irq_vec, 32
+    .rept 224
+    .balign 16
+    pushq   $0
+    pushq   $irq_vec
+    jmp     x86_trap_common
+    .set irq_vec, irq_vec + 1
+    .endr
+
 /* Stub addresses for the IDT, indexed by vector. */
     .section .rodata
     .balign 8

@@ -146,6 +146,25 @@ bool x86_have_debug_exit(void);
 void x86_gdt_init(void);
 void x86_idt_init(void);
 
+/* Load the shared IDT (built by x86_idt_init) on this CPU. Interrupts masked. */
+void x86_idt_load(void);
+
+/*
+ * A secondary CPU's GDT and TSS with its own guarded IST stacks (#DF, NMI, #MC):
+ * x86_cpu_tables_alloc prepares them on the boot CPU (KEEL_ENOMEM), the new CPU loads
+ * them with x86_cpu_tables_load (GDT, TSS, segment registers and the IDT; this clears
+ * GS base, so arch_set_this_cpu comes after). Interrupts masked.
+ */
+#define X86_IST_COUNT      3
+#define X86_IST_STACK_SIZE 8192
+struct x86_cpu_tables;
+__must_check kstatus_t x86_cpu_tables_alloc(struct x86_cpu_tables **out);
+void x86_cpu_tables_load(struct x86_cpu_tables *t);
+
+/* An interrupt (vector >= 32) from trap_entry.S, dispatched to the portable handlers
+ * between irq_enter() and irq_exit(). Interrupts masked. */
+void x86_irq_dispatch(struct trap_frame *tf);
+
 /* Called by trap_entry.S with the frame it built; returns to resume it. */
 void x86_trap_handler(struct trap_frame *tf);
 
