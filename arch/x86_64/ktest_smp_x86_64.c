@@ -121,9 +121,12 @@ KTEST(x86_timer_cancel_stops_it) {
     REQUIRE_IRQ_LAYER();
     unsigned long flags = arch_irq_save();
     KTEST_EXPECT(quiesce_timer(arch_this_cpu()));
-    arch_timer_set_oneshot(arch_timer_now_ticks() + ns_to_ticks(500000));
+    KTEST_EXPECT(!irr_pending(X86_VEC_TIMER));
+    /* Far enough ahead that a host which stalls the virtual CPU cannot let it expire
+     * between the two calls; then wait past it. */
+    arch_timer_set_oneshot(arch_timer_now_ticks() + ns_to_ticks(20000000));
     arch_timer_cancel();
-    uint64_t end = arch_timer_now_ticks() + ns_to_ticks(2000000);
+    uint64_t end = arch_timer_now_ticks() + ns_to_ticks(40000000);
     while (arch_timer_now_ticks() < end) {
         arch_cpu_relax();
     }
