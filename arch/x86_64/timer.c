@@ -33,11 +33,13 @@
 #define GAS_SPACE_IO         1
 #define CALIBRATE_PM_TICKS   (PM_TIMER_HZ / 100) /* 10 ms */
 #define CALIBRATE_SPIN_LIMIT 100000000ULL
+#define SAMPLE_TRIES         8
 
-#define NS_PER_S    1000000000ULL
-#define DELAY_CHUNK 100000000ULL /* ns per step of x86_delay_ns: no overflow below 10 GHz */
-#define COUNT_SHIFT 32
-#define DIFF_MAX    (1ULL << 31) /* one-shot mode: longer waits end early and are re-armed */
+#define NS_PER_S           1000000000ULL
+#define DELAY_CHUNK        100000000ULL /* ns per step of x86_delay_ns: no overflow below 10 GHz */
+#define COUNT_SHIFT        32
+#define COUNT_MARGIN_SHIFT 8            /* one-shot counts are padded by 1/256 against rate error */
+#define DIFF_MAX           (1ULL << 31) /* one-shot mode: longer waits end early and are re-armed */
 
 static uint64_t tsc_hz;
 static bool tsc_deadline;
@@ -74,6 +76,7 @@ void arch_timer_set_oneshot(uint64_t deadline_ticks) {
         diff = DIFF_MAX;
     }
     uint64_t count = (diff * lapic_per_tsc) >> COUNT_SHIFT;
+    count += (count >> COUNT_MARGIN_SHIFT) + 1; /* round up: never before the deadline */
     if (count > 0xffffffffULL) {
         count = 0xffffffffULL;
     }
@@ -146,34 +149,55 @@ static bool pm_timer_find(const struct boot_info *bi, uint16_t *port, uint32_t *
     return true;
 }
 
+/* One reading of the PM timer and the LAPIC count at (nearly) one TSC instant. */
+struct clock_sample {
+    uint32_t pm;
+    uint32_t lapic;
+    uint64_t tsc;
+};
+
 /*
- * Count TSC ticks (and, for one-shot mode, LAPIC timer counts) over CALIBRATE_PM_TICKS of
- * the PM timer. KEEL_ETIMEOUT if the PM timer does not move.
+ * The reads sit between two TSC reads; of a few tries keep the tightest, so a virtual CPU
+ * the host stalls mid-read (TCG on a busy machine) cannot skew the calibration.
  */
-static kstatus_t calibrate_pm(uint16_t port, uint32_t mask, uint64_t *tsc_delta,
-                              uint64_t *lapic_delta) {
+static struct clock_sample sample(uint16_t port, uint32_t mask) {
+    struct clock_sample best = {0, 0, 0};
+    uint64_t best_width = UINT64_MAX;
+    for (int i = 0; i < SAMPLE_TRIES; i++) {
+        uint64_t t0 = arch_cycle_counter();
+        uint32_t pm = inl(port) & mask;
+        uint32_t lapic = tsc_deadline ? 0 : x86_apic_read(LAPIC_TIMER_CUR);
+        uint64_t t1 = arch_cycle_counter();
+        if (t1 - t0 < best_width) {
+            best_width = t1 - t0;
+            best = (struct clock_sample){pm, lapic, t0 + (t1 - t0) / 2};
+        }
+    }
+    return best;
+}
+
+/*
+ * Count TSC ticks (and, for one-shot mode, LAPIC timer counts) over about
+ * CALIBRATE_PM_TICKS of the PM timer. KEEL_ETIMEOUT if the PM timer does not move.
+ */
+static kstatus_t calibrate_pm(uint16_t port, uint32_t mask, uint64_t *tsc_hz_out,
+                              uint64_t *lapic_delta, uint64_t *tsc_delta) {
     if (!tsc_deadline) {
         x86_apic_write(LAPIC_LVT_TIMER, LVT_MASKED | X86_VEC_TIMER);
         x86_apic_write(LAPIC_TIMER_INIT, 0xffffffffU);
     }
-    uint32_t pm0 = inl(port) & mask;
-    uint64_t tsc0 = arch_cycle_counter();
-    uint32_t lapic0 = tsc_deadline ? 0 : x86_apic_read(LAPIC_TIMER_CUR);
+    struct clock_sample s0 = sample(port, mask);
     uint64_t spins = 0;
-    uint32_t elapsed = 0;
-    uint64_t tsc1 = tsc0;
-    uint32_t lapic1 = lapic0;
-    while (elapsed < CALIBRATE_PM_TICKS) {
+    while ((((inl(port) & mask) - s0.pm) & mask) < CALIBRATE_PM_TICKS) {
         if (++spins == CALIBRATE_SPIN_LIMIT) {
             return KEEL_ETIMEOUT;
         }
-        elapsed = ((inl(port) & mask) - pm0) & mask;
-        tsc1 = arch_cycle_counter();
-        lapic1 = tsc_deadline ? 0 : x86_apic_read(LAPIC_TIMER_CUR);
     }
-    /* Scale to exactly the PM ticks that passed. */
-    *tsc_delta = (tsc1 - tsc0) * CALIBRATE_PM_TICKS / elapsed;
-    *lapic_delta = (uint64_t)(lapic0 - lapic1) * CALIBRATE_PM_TICKS / elapsed;
+    struct clock_sample s1 = sample(port, mask);
+    uint64_t pm_elapsed = (s1.pm - s0.pm) & mask;
+    *tsc_delta = s1.tsc - s0.tsc;
+    *tsc_hz_out = *tsc_delta * PM_TIMER_HZ / pm_elapsed;
+    *lapic_delta = (uint64_t)(s0.lapic - s1.lapic);
     if (!tsc_deadline) {
         x86_apic_write(LAPIC_TIMER_INIT, 0);
         x86_apic_write(LAPIC_LVT_TIMER, X86_VEC_TIMER);
@@ -186,9 +210,10 @@ kstatus_t x86_timer_init(const struct boot_info *bi) {
     uint32_t mask = 0;
     uint64_t tsc_delta = 0;
     uint64_t lapic_delta = 0;
+    uint64_t pm_tsc_hz = 0;
     bool have_pm = pm_timer_find(bi, &port, &mask);
     if (have_pm) {
-        kstatus_t st = calibrate_pm(port, mask, &tsc_delta, &lapic_delta);
+        kstatus_t st = calibrate_pm(port, mask, &pm_tsc_hz, &lapic_delta, &tsc_delta);
         if (st != KEEL_OK) {
             kprintf("x86_64: the ACPI PM timer at port %#x does not count\n", port);
             have_pm = false;
@@ -197,8 +222,8 @@ kstatus_t x86_timer_init(const struct boot_info *bi) {
     if (bi->timer_freq_hz != 0) {
         tsc_hz = bi->timer_freq_hz; /* CPUID 0x15: stated by the CPU */
         calibration = "CPUID 0x15";
-    } else if (have_pm && tsc_delta != 0) {
-        tsc_hz = tsc_delta * PM_TIMER_HZ / CALIBRATE_PM_TICKS;
+    } else if (have_pm && pm_tsc_hz != 0) {
+        tsc_hz = pm_tsc_hz;
         calibration = "ACPI PM timer";
     } else {
         kprintf("x86_64: no way to measure the TSC (no CPUID 0x15, no ACPI PM timer)\n");
