@@ -90,6 +90,26 @@
 #define BOOTF_DTB_MAPPED BIT(0) /* x0 held an FDT header; the DTB is mapped */
 #define BOOTF_HAVE_PMU   BIT(1) /* PMCCNTR_EL0 is the cycle counter */
 
+/* struct aarch64_secondary_boot (smp.c) as aarch64_secondary_entry (entry.S) reads it. */
+#define SB_TTBR1  0
+#define SB_TCR    8
+#define SB_MAIR   16
+#define SB_STACK  24
+#define SB_PERCPU 32
+#define SB_FLAGS  40
+#define SB_SIZE   64 /* one cache line of Cortex-A53 */
+
+/* PSCI 0.2 CPU_ON (SMC64) and its return codes. */
+#define PSCI_CPU_ON_64          0xc4000003
+#define PSCI_SUCCESS            0
+#define PSCI_NOT_SUPPORTED      (-1)
+#define PSCI_INVALID_PARAMETERS (-2)
+#define PSCI_DENIED             (-3)
+#define PSCI_ALREADY_ON         (-4)
+#define PSCI_ON_PENDING         (-5)
+#define PSCI_INTERNAL_FAILURE   (-6)
+#define PSCI_INVALID_ADDRESS    (-9)
+
 /* Kernel stacks: 16 KiB, aligned to 32 KiB (bit 14 of SP set = overflowed, see vectors.S). */
 #define KERNEL_STACK_SIZE         16384
 #define KERNEL_STACK_OVERFLOW_BIT 14
@@ -110,6 +130,7 @@
 #ifndef __ASSEMBLER__
 #include <kernel/types.h>
 
+struct percpu;
 struct trap_frame;
 struct vm_space;
 
@@ -189,8 +210,24 @@ void aarch64_early_puts(const char *msg);
 /* Set the PSCI conduit (enum boot_psci_method) arch_power_off() falls back to. */
 void aarch64_set_psci(uint32_t method);
 
+/* A PSCI call through that conduit: x0 = fn, x1..x3 args; PSCI_NOT_SUPPORTED if none. */
+int64_t aarch64_psci_call(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);
+
+/* Where aarch64_secondary_entry hands a started CPU over (smp.c). */
+__noreturn void aarch64_secondary_c(struct percpu *pc);
+
 /* The generic timer's frequency from the device tree (0: read CNTFRQ_EL0). */
 void aarch64_timer_set_freq(uint64_t freq_hz);
+
+/* The generic timer's interrupt (INTID; the device tree's virtual-timer PPI + 16). */
+void aarch64_set_timer_intid(unsigned intid);
+unsigned aarch64_timer_intid(void);
+
+/* True if SGI/PPI intid is pending at the GIC for this CPU (tests; irq.c). */
+bool aarch64_irq_ppi_pending(unsigned intid);
+
+/* The vectors' IRQ path (irq.c). */
+void aarch64_irq_entry(struct trap_frame *tf);
 
 /* Breakpoints the ktest BRK hit so far (ktest_aarch64.c). */
 extern volatile uint64_t aarch64_ktest_brk_count;

@@ -11,6 +11,8 @@ set(KEEL_ARCH_SOURCES
     ${_a64}/compiler_rt.c
     ${_a64}/context.S
     ${_a64}/cpu.c
+    ${_a64}/gicv2.c
+    ${_a64}/gicv3.c
     ${_a64}/irq.c
     ${_a64}/kspace.c
     ${_a64}/mmu.c
@@ -19,7 +21,8 @@ set(KEEL_ARCH_SOURCES
     ${_a64}/timer.c
     ${_a64}/trap.c)
 if(KEEL_KTEST)
-    list(APPEND KEEL_ARCH_SOURCES ${_a64}/ktest_aarch64.c ${_a64}/ktest_vm_aarch64.c)
+    list(APPEND KEEL_ARCH_SOURCES ${_a64}/ktest_aarch64.c
+        ${_a64}/ktest_vm_aarch64.c)
 endif()
 set(KEEL_ARCH_LINKER_SCRIPT ${_a64}/kernel.ld)
 

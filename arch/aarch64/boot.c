@@ -105,6 +105,28 @@ static void name_firmware(const void *blob, size_t size, uint64_t entry_el) {
     boot_info.firmware = firmware_name;
 }
 
+/*
+ * The EL1 virtual timer's INTID: the third entry of the arm,armv8-timer node's
+ * "interrupts" (GIC cells: type, number, flags; type 1 = PPI, INTID = number + 16).
+ * Without the node the Arm BSA's PPI 11 (irq.c's default) stays.
+ */
+static void find_timer_intid(const void *blob, size_t size) {
+    struct fdt fdt;
+    fdt_node_t n;
+    const void *val;
+    uint32_t len;
+
+    if (fdt_init(&fdt, blob, size) != KEEL_OK ||
+        fdt_find_compatible(&fdt, FDT_NONE, "arm,armv8-timer", &n) != KEEL_OK ||
+        fdt_get_prop(&fdt, n, "interrupts", &val, &len) != KEEL_OK || len < 36 || len % 12 != 0) {
+        return;
+    }
+    const uint8_t *virt = (const uint8_t *)val + 24;
+    if (be32(virt) == 1 && be32(virt + 4) < 16) {
+        aarch64_set_timer_intid(be32(virt + 4) + 16);
+    }
+}
+
 void aarch64_boot_c(uint64_t dtb_pa, uint64_t kernel_pa, uint64_t entry_cycles, uint64_t entry_el,
                     uint64_t flags, uint64_t pool_used) {
     struct boot_info *bi = &boot_info;
@@ -153,6 +175,7 @@ void aarch64_boot_c(uint64_t dtb_pa, uint64_t kernel_pa, uint64_t entry_cycles, 
         bi->timer_freq_hz = frq & 0xffffffff;
     }
     aarch64_timer_set_freq(bi->timer_freq_hz);
+    find_timer_intid(blob, size);
     aarch64_set_psci(bi->psci_method);
     name_firmware(blob, size, entry_el);
     kmain(bi);

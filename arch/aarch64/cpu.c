@@ -2,7 +2,8 @@
 /*
  * AArch64 CPU-level HAL: the name, halting, power-off with a status (semihosting
  * SYS_EXIT, which QEMU turns into its exit code; PSCI SYSTEM_OFF when semihosting is
- * off), the semihosting early console, and the port-I/O stubs (no port I/O on Arm).
+ * off), PSCI calls, the semihosting early console, and the port-I/O stubs (no port I/O
+ * on Arm).
  */
 #include <arch/cpu.h>
 #include <arch/io.h>
@@ -32,15 +33,32 @@ void arch_halt(void) {
     }
 }
 
-/* PSCI SYSTEM_OFF through the conduit the device tree named; returns only on failure. */
-static void psci_system_off(void) {
-    register uint64_t x0 __asm__("x0") = PSCI_SYSTEM_OFF;
+/*
+ * SMC Calling Convention: function id in x0, arguments in x1-x3, result in x0; x4-x17 may
+ * be clobbered by firmware that follows SMCCC 1.0.
+ */
+int64_t aarch64_psci_call(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3) {
+    register uint64_t x0 __asm__("x0") = fn;
+    register uint64_t x1 __asm__("x1") = a1;
+    register uint64_t x2 __asm__("x2") = a2;
+    register uint64_t x3 __asm__("x3") = a3;
 
     if (psci_method == BOOT_PSCI_HVC) {
-        __asm__ volatile("hvc #0" : "+r"(x0)::"x1", "x2", "x3", "memory");
+        __asm__ volatile("hvc #0"
+                         : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)
+                         :
+                         : "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14",
+                           "x15", "x16", "x17", "memory");
     } else if (psci_method == BOOT_PSCI_SMC) {
-        __asm__ volatile("smc #0" : "+r"(x0)::"x1", "x2", "x3", "memory");
+        __asm__ volatile("smc #0"
+                         : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)
+                         :
+                         : "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14",
+                           "x15", "x16", "x17", "memory");
+    } else {
+        return PSCI_NOT_SUPPORTED;
     }
+    return (int64_t)x0;
 }
 
 void arch_power_off(int status) {
@@ -52,7 +70,7 @@ void arch_power_off(int status) {
     if (status != 0) {
         kprintf("power-off: no semihosting; status %d is lost\n", status);
     }
-    psci_system_off();
+    (void)aarch64_psci_call(PSCI_SYSTEM_OFF, 0, 0, 0);
     arch_halt();
 }
 

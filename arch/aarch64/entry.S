@@ -17,6 +17,47 @@
 #define POOL_NEXT  x24 /* next free early page table (physical) */
 #define POOL_END   x25
 
+    /*
+     * EL2: no hypervisor here; make EL1 AArch64 with nothing trapped and drop into it at
+     * `target` (the boot CPU and the secondaries alike). Clobbers x0, x1.
+     */
+    .macro  drop_to_el1 target
+    mov     x0, #HCR_EL2_RW
+    msr     hcr_el2, x0
+    mrs     x0, cnthctl_el2
+    orr     x0, x0, #3              /* EL1PCTEN | EL1PCEN: EL1 owns the physical timer */
+    msr     cnthctl_el2, x0
+    msr     cntvoff_el2, xzr
+    mrs     x0, midr_el1
+    msr     vpidr_el2, x0
+    mrs     x0, mpidr_el1
+    msr     vmpidr_el2, x0
+    mov     x0, #CPTR_EL2_RES1      /* no FP/SIMD traps to EL2 */
+    msr     cptr_el2, x0
+    msr     hstr_el2, xzr
+    mrs     x0, pmcr_el0
+    ubfx    x0, x0, #11, #5         /* MDCR_EL2.HPMN = PMCR_EL0.N: EL1 sees every counter */
+    msr     mdcr_el2, x0
+    msr     vttbr_el2, xzr
+    mrs     x0, id_aa64pfr0_el1
+    ubfx    x0, x0, #24, #4         /* GIC: system register interface present? */
+    cbz     x0, 3f
+    mrs     x0, S3_4_C12_C9_5       /* ICC_SRE_EL2 */
+    mov     x1, #ICC_SRE_EL2_SRE_ENABLE
+    orr     x0, x0, x1
+    msr     S3_4_C12_C9_5, x0
+    isb
+3:  ldr     x0, =SCTLR_EL1_RES1
+    msr     sctlr_el1, x0
+    mov     x0, #SPSR_EL1H_MASKED
+    msr     spsr_el2, x0
+    adr     x0, \target
+    msr     elr_el2, x0
+    isb
+    eret
+
+    .endm
+
     .section .text.head, "ax"
     .globl _start
 _start:
@@ -62,41 +103,8 @@ primary_entry:
     adr     x0, msg_bad_el
     b       early_fail
 
-    /* EL2: no hypervisor here; make EL1 AArch64 with nothing trapped and drop into it. */
 el2_to_el1:
-    mov     x0, #HCR_EL2_RW
-    msr     hcr_el2, x0
-    mrs     x0, cnthctl_el2
-    orr     x0, x0, #3              /* EL1PCTEN | EL1PCEN: EL1 owns the physical timer */
-    msr     cnthctl_el2, x0
-    msr     cntvoff_el2, xzr
-    mrs     x0, midr_el1
-    msr     vpidr_el2, x0
-    mrs     x0, mpidr_el1
-    msr     vmpidr_el2, x0
-    mov     x0, #CPTR_EL2_RES1      /* no FP/SIMD traps to EL2 */
-    msr     cptr_el2, x0
-    msr     hstr_el2, xzr
-    mrs     x0, pmcr_el0
-    ubfx    x0, x0, #11, #5         /* MDCR_EL2.HPMN = PMCR_EL0.N: EL1 sees every counter */
-    msr     mdcr_el2, x0
-    msr     vttbr_el2, xzr
-    mrs     x0, id_aa64pfr0_el1
-    ubfx    x0, x0, #24, #4         /* GIC: system register interface present? */
-    cbz     x0, 3f
-    mrs     x0, S3_4_C12_C9_5       /* ICC_SRE_EL2 */
-    mov     x1, #ICC_SRE_EL2_SRE_ENABLE
-    orr     x0, x0, x1
-    msr     S3_4_C12_C9_5, x0
-    isb
-3:  ldr     x0, =SCTLR_EL1_RES1
-    msr     sctlr_el1, x0
-    mov     x0, #SPSR_EL1H_MASKED
-    msr     spsr_el2, x0
-    adr     x0, in_el1
-    msr     elr_el2, x0
-    isb
-    eret
+    drop_to_el1 in_el1
 
 in_el1:
     msr     spsel, #1
@@ -281,6 +289,65 @@ aarch64_switch_ttbr1:
     isb
     ret                             /* x30: the caller's kernel address */
 
+    /*
+     * Secondary CPUs: PSCI CPU_ON starts them here at the physical address, MMU off, at
+     * EL2 or EL1, with x0 = the physical address of their struct aarch64_secondary_boot
+     * (smp.c). They take the boot CPU's path in short: drop to EL1, program the same
+     * translation regime (MAIR, TCR, TTBR1 = the kernel space's root), turn the MMU on
+     * through the identity block the boot CPU's early TTBR0 tables still map (this code
+     * shares its 2 MiB block with mmu_switch), then continue at the link address.
+     */
+    .globl  aarch64_secondary_entry
+aarch64_secondary_entry:
+    msr     daifset, #0xf
+    mov     x19, x0
+    mrs     x0, CurrentEL
+    ubfx    x0, x0, #2, #2
+    cmp     x0, #2
+    b.ne    sec_el1
+    drop_to_el1 sec_el1
+sec_el1:
+    msr     spsel, #1
+    msr     cpacr_el1, xzr
+    ldr     x0, =SCTLR_EL1_RES1
+    msr     sctlr_el1, x0
+    adr     x0, early_vectors
+    msr     vbar_el1, x0
+    isb
+    ldr     x0, [x19, #SB_FLAGS]
+    tbz     x0, #1, 1f              /* BOOTF_HAVE_PMU: this CPU's cycle counter too */
+    msr     pmccfiltr_el0, xzr
+    mov     x0, #(PMCR_E | PMCR_LC)
+    msr     pmcr_el0, x0
+    mov     x0, #PMCNTEN_C
+    msr     pmcntenset_el0, x0
+1:  ldr     x0, [x19, #SB_MAIR]
+    msr     mair_el1, x0
+    ldr     x0, [x19, #SB_TCR]
+    bic     x0, x0, #TCR_EPD0       /* TTBR0 walks on for the identity block */
+    bic     x0, x0, #TCR_EPD1
+    msr     tcr_el1, x0
+    ldr     x0, [x19, #SB_TTBR1]
+    msr     ttbr1_el1, x0
+    adrp    x0, early_pt_pool
+    add     x0, x0, #4096
+    msr     ttbr0_el1, x0
+    isb
+    tlbi    vmalle1
+    dsb     nsh
+    isb
+    ic      iallu
+    dsb     nsh
+    isb
+    ldr     x20, [x19, #SB_STACK]
+    ldr     x21, [x19, #SB_PERCPU]
+    ldr     x0, =(SCTLR_EL1_RES1 | SCTLR_M | SCTLR_C | SCTLR_SA | SCTLR_I)
+    ldr     x1, =secondary_high
+    msr     sctlr_el1, x0
+    isb
+    br      x1
+    .ltorg
+
     /* x0 root (physical), x1 va, x2 descriptor, x3 level (2 or 3). Clobbers x4-x9. */
 early_map:
     mov     x4, x0
@@ -373,6 +440,28 @@ high_entry:
     mov     x3, ENTRY_EL
     mov     x4, FLAGS
     bl      aarch64_boot_c
+1:  wfi
+    b       1b
+    .ltorg
+
+    /* A secondary CPU at the link address: TTBR0 off again, vectors, stack, per-CPU, C. */
+secondary_high:
+    mov     sp, x20
+    mrs     x0, tcr_el1
+    orr     x0, x0, #TCR_EPD0
+    msr     tcr_el1, x0
+    isb
+    tlbi    vmalle1
+    dsb     nsh
+    isb
+    ldr     x0, =aarch64_vectors
+    msr     vbar_el1, x0
+    msr     tpidr_el1, x21
+    isb
+    mov     x29, xzr
+    mov     x30, xzr
+    mov     x0, x21
+    bl      aarch64_secondary_c
 1:  wfi
     b       1b
     .ltorg

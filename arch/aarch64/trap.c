@@ -224,6 +224,10 @@ void aarch64_trap_entry(struct trap_frame *tf, uint64_t slot) {
         }
         trap_fatal(tf, cause, tf->sp - TF_SIZE);
     }
+    if (slot == 5 || slot == 9) {
+        aarch64_irq_entry(tf); /* IRQ from EL1 (SP_EL1) or from EL0 (AArch64) */
+        return;
+    }
     if (slot == 4 && try_fixup(tf, ec)) {
         return;
     }
