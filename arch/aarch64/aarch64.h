@@ -114,6 +114,9 @@
 #define KERNEL_STACK_SIZE         16384
 #define KERNEL_STACK_OVERFLOW_BIT 14
 #define TRAP_SLOT_STACK_OVERFLOW  16 /* aarch64_trap_entry's slot for an overflow */
+/* struct percpu's arch[7]: top of a secondary CPU's overflow stack (0: the image's). */
+#define PERCPU_OVERFLOW_SLOT      7
+#define PERCPU_OVERFLOW_TOP       152
 
 /* struct trap_frame layout (arch_trap.h), in bytes. */
 #define TF_X(n) ((n)*8)

@@ -3,7 +3,7 @@
  * AArch64 SMP bring-up through PSCI CPU_ON (the conduit the device tree's /psci node
  * names). Each started CPU gets a small boot block (its translation regime, stack and
  * struct percpu) that it reads with the MMU off in aarch64_secondary_entry (entry.S), so
- * the block is cleaned to the point of coherency first.
+ * the block is cleaned to the point of coherency first, and its own overflow stack.
  */
 #include <arch/irq.h>
 #include <arch/smp.h>
@@ -32,9 +32,14 @@ STATIC_ASSERT(__builtin_offsetof(struct aarch64_secondary_boot, percpu) == SB_PE
 STATIC_ASSERT(__builtin_offsetof(struct aarch64_secondary_boot, flags) == SB_FLAGS, "SB_FLAGS");
 STATIC_ASSERT(sizeof(struct aarch64_secondary_boot) == SB_SIZE, "SB_SIZE");
 
+STATIC_ASSERT(__builtin_offsetof(struct percpu, arch[PERCPU_OVERFLOW_SLOT]) == PERCPU_OVERFLOW_TOP,
+              "vectors.S finds the overflow stack there");
+
 extern char aarch64_secondary_entry[];
 
 static struct aarch64_secondary_boot boot_blocks[BOOT_MAX_CPUS];
+/* Each secondary's overflow stack (one page; vmalloc leaves the page below unmapped). */
+static void *overflow_stacks[BOOT_MAX_CPUS];
 
 /* Clean [p, p + size) to the point of coherency: a CPU with its MMU off reads memory. */
 static void clean_to_poc(const void *p, size_t size) {
@@ -54,6 +59,13 @@ kstatus_t arch_cpu_start(const struct boot_info *bi, struct percpu *pc, uintptr_
     if (pc->index >= BOOT_MAX_CPUS || (stack_top & 15) != 0 || vmm_kernel_space == NULL) {
         return KEEL_EINVAL;
     }
+    if (overflow_stacks[pc->index] == NULL) {
+        overflow_stacks[pc->index] = vmalloc(PAGE_SIZE);
+        if (overflow_stacks[pc->index] == NULL) {
+            return KEEL_ENOMEM;
+        }
+    }
+    pc->arch[PERCPU_OVERFLOW_SLOT] = (uintptr_t)overflow_stacks[pc->index] + PAGE_SIZE;
     struct aarch64_secondary_boot *b = &boot_blocks[pc->index];
     uint64_t tcr, mair;
     __asm__ volatile("mrs %0, tcr_el1\n\tmrs %1, mair_el1" : "=r"(tcr), "=r"(mair));

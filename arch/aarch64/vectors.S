@@ -98,22 +98,27 @@ aarch64_vectors:
 
     /*
      * A kernel stack ran out: x0 = the overflowed SP, sp = it + the trapped x0. Park both
-     * in the (user) thread-pointer registers, move to the overflow stack and report.
+     * in the (user) thread-pointer registers, move to the overflow stack (the secondary
+     * CPUs' own, the image's one on the boot CPU) and report.
      */
 stack_overflow:
     msr     tpidr_el0, x0
     sub     x0, sp, x0
     msr     tpidrro_el0, x0
-    ldr     x0, =__overflow_stack_top
-    mov     sp, x0
+    mrs     x0, tpidr_el1           /* this CPU's own overflow stack, if it has one */
+    cbz     x0, 1f
+    ldr     x0, [x0, #PERCPU_OVERFLOW_TOP]
+    cbnz    x0, 2f
+1:  ldr     x0, =__overflow_stack_top
+2:  mov     sp, x0
     sub     sp, sp, #TF_SIZE
     mrs     x0, tpidrro_el0
     save_frame 2
     mov     x0, sp
     mov     x1, #TRAP_SLOT_STACK_OVERFLOW
     bl      aarch64_trap_entry
-1:  wfi
-    b       1b
+3:  wfi
+    b       3b
     .ltorg
 
 trap_return:

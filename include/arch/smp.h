@@ -25,7 +25,8 @@ void arch_set_this_cpu(struct percpu *pc);
  * Returns once the firmware or the hardware accepted the request; the portable side then
  * waits (bounded) for the CPU to report online. KEEL_ENOTSUP: no start method known;
  * KEEL_EBUSY: the firmware says it is already on; KEEL_EINVAL: the firmware rejected the
- * id or address. Boot CPU, after mm_init and arch_irq_init.
+ * id or address; KEEL_ENOMEM: no memory for the CPU's arch state (e.g. its overflow stack).
+ * Boot CPU, after mm_init and arch_irq_init.
  */
 __must_check kstatus_t arch_cpu_start(const struct boot_info *bi, struct percpu *pc,
                                       uintptr_t stack_top);
