@@ -36,7 +36,7 @@ static inline struct thread *thread_of(struct sched_entity *se) {
 STATIC_ASSERT(__builtin_offsetof(struct thread, se) == 0, "sched_entity <-> thread by cast");
 
 static void *stack_alloc(void) {
-    return vmalloc(THREAD_STACK_SIZE); /* TODO: vmalloc_aligned(ARCH_THREAD_STACK_ALIGN) */
+    return vmalloc_aligned(THREAD_STACK_SIZE, ARCH_THREAD_STACK_ALIGN);
 }
 
 static void wait_off_cpu(struct thread *t) {

@@ -40,7 +40,7 @@ void kfree(void *p) {
     }
 }
 
-static void *fake_vmalloc_aligned(size_t size, size_t align) {
+void *vmalloc_aligned(size_t size, size_t align) {
     if (fake_vmalloc_fail) {
         return NULL;
     }
@@ -54,7 +54,7 @@ static void *fake_vmalloc_aligned(size_t size, size_t align) {
 }
 
 void *vmalloc(size_t size) {
-    return fake_vmalloc_aligned(size, 4096);
+    return vmalloc_aligned(size, 4096);
 }
 
 void vfree(void *p) {
