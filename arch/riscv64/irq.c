@@ -42,7 +42,7 @@ void arch_irq_init_cpu(void) {
         plic_context_init(ctx);
         pc->arch[RV_PCPU_PLIC_CTX] = ctx + 1;
     }
-    csr_clear(sip, SIE_SSIE);
+    /* A pending SSIP stays: its bits may already be in the word (a stale one is harmless). */
     csr_set(sie, SIE_SSIE | SIE_SEIE);
 }
 
@@ -64,16 +64,17 @@ void arch_ipi_send(unsigned cpu_index, enum ipi_kind kind) {
     if (pc == NULL || (unsigned)kind >= IPI_KIND_COUNT) {
         return;
     }
+    unsigned long flags = arch_irq_save(); /* "this hart" must stay this hart */
     uintptr_t old =
         __atomic_fetch_or(&pc->arch[RV_PCPU_IPI_PENDING], 1UL << kind, __ATOMIC_SEQ_CST);
-    if (old != 0) {
-        return; /* an IPI is on its way and the receiver will see this bit too */
+    if (old == 0) { /* else an IPI is on its way and the receiver will see this bit too */
+        if (pc == arch_this_cpu()) {
+            csr_set(sip, SIE_SSIE);
+        } else {
+            (void)sbi_call(SBI_EXT_IPI, SBI_IPI_SEND, 1, pc->hwid, 0);
+        }
     }
-    if (pc == arch_this_cpu()) {
-        csr_set(sip, SIE_SSIE);
-    } else {
-        (void)sbi_call(SBI_EXT_IPI, SBI_IPI_SEND, 1, pc->hwid, 0);
-    }
+    arch_irq_restore(flags);
 }
 
 void riscv_ipi_interrupt(void) {

@@ -81,7 +81,11 @@ trap_entry:
     csrw    sstatus, t0
     ld      x1, 1*8(sp)
     ld      x3, 3*8(sp)
-    ld      x4, 4*8(sp)
+    /*
+     * Not x4 (tp): it is this hart's percpu, and the interrupted thread may have been
+     * switched out in irq_exit() and resumed here on another hart (user mode will restore
+     * the user's tp on the way back to U-mode only).
+     */
     ld      x5, 5*8(sp)
     ld      x6, 6*8(sp)
     ld      x7, 7*8(sp)
