@@ -35,10 +35,14 @@ set(_banner "Keel [0-9]+\\.[0-9]+\\.[0-9]+ \\(${ARCH}\\) booted by")
 set(_mem "Usable memory: [1-9][0-9]* MiB")
 
 keel_qemu_test(NAME boot.${ARCH}.smp1
-    EXPECT ${_banner} "CPUs: 1$" ${_mem} "Memory map \\([0-9]+ regions\\)" "Boot complete"
+    EXPECT ${_banner} "CPUs: 1$" ${_mem} "Memory map \\([0-9]+ regions\\)" "CPUs online: 1$"
+           "Boot complete"
     RUN --smp 1 --cmdline poweroff)
+keel_qemu_test(NAME boot.${ARCH}.smp2
+    EXPECT ${_banner} "CPUs: 2$" "CPUs online: 2$" "Boot complete"
+    RUN --smp 2 --cmdline poweroff)
 keel_qemu_test(NAME boot.${ARCH}.smp4
-    EXPECT ${_banner} "CPUs: 4$" ${_mem} "Boot complete"
+    EXPECT ${_banner} "CPUs: 4$" ${_mem} "CPUs online: 4$" "Boot complete"
     RUN --smp 4 --cmdline poweroff)
 keel_qemu_test(NAME boot.${ARCH}.mem128m
     EXPECT ${_banner} "Usable memory: (9[0-9]|1[0-2][0-9]) MiB" "Boot complete"
@@ -47,7 +51,7 @@ keel_qemu_test(NAME boot.${ARCH}.mem4g
     EXPECT ${_banner} "Usable memory: (3[5-9][0-9][0-9]|40[0-9][0-9]) MiB" "Boot complete"
     RUN --mem 4G --cmdline poweroff)
 keel_qemu_test(NAME boot.${ARCH}.numa2
-    EXPECT ${_banner} "CPUs: 2$" "usable +node 1" "Boot complete"
+    EXPECT ${_banner} "CPUs: 2$" "usable +node 1" "CPUs online: 2$" "Boot complete"
     RUN --smp 2 --mem 1G --numa 2 --cmdline poweroff)
 keel_qemu_test(NAME ktest.${ARCH}.smp1
     EXPECT "[1-9][0-9]* passed, 0 failed"

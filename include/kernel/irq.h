@@ -55,6 +55,10 @@ __must_check kstatus_t irq_clock_init(void);
 void irq_timer_rearm(void);
 #define IRQ_TICK_MAX_NS (10 * 1000 * 1000ull)
 
+/* Is this CPU's one-shot programmed to fire by deadline_ns (so a re-arm can be skipped)?
+ * Interrupts masked. */
+bool irq_timer_covers(uint64_t deadline_ns);
+
 /* Times a device line fired, and how many of those no handler claimed (tests). */
 uint64_t irq_line_count_fired(unsigned irq);
 

@@ -10,6 +10,7 @@
 #include <arch/trap.h>
 #include <kernel/boot_info.h>
 #include <kernel/cmdline.h>
+#include <kernel/irq.h>
 #include <kernel/console.h>
 #include <kernel/kbench.h>
 #include <kernel/kprintf.h>
@@ -17,7 +18,10 @@
 #include <kernel/memmap.h>
 #include <kernel/mm.h>
 #include <kernel/panic.h>
+#include <kernel/percpu.h>
+#include <kernel/smp.h>
 #include <kernel/string.h>
+#include <kernel/thread.h>
 #include <kernel/version.h>
 
 /* The boot info kmain was given, for KTESTs of the boot contract. */
@@ -86,6 +90,18 @@ void kmain(const struct boot_info *bi) {
     if (st != KEEL_OK) {
         panic("memory management failed to start: error %d", st);
     }
+
+    /* Interrupts, threads and the other CPUs; prints "CPUs online: N". */
+    percpu_init_boot(bi);
+    st = arch_irq_init(bi);
+    if (st != KEEL_OK) {
+        panic("interrupt controller failed to start: error %d", st);
+    }
+    st = thread_init(bi);
+    if (st != KEEL_OK) {
+        panic("threads failed to start: error %d", st);
+    }
+    (void)smp_boot(bi);
 
     if (cmdline_value_is(bi->cmdline, "selftest", "fault")) {
         deliberate_fault();

@@ -10,8 +10,8 @@
 #include <kernel/sched.h>
 #include <kernel/timer.h>
 
-/* The deadline (ticks) last programmed on each CPU, to skip rewriting the same one. */
-static uint64_t armed_ticks[PERCPU_MAX];
+/* Per CPU: the deadline (ns) last programmed, 0 once it fired (for irq_timer_covers). */
+static uint64_t armed_ns[PERCPU_MAX];
 
 kstatus_t irq_clock_init(void) {
     return clock_register(arch_timer_freq_hz(), arch_timer_now_ticks);
@@ -28,22 +28,26 @@ void irq_timer_rearm(void) {
     if (next > now + IRQ_TICK_MAX_NS) {
         next = now + IRQ_TICK_MAX_NS;
     }
-    uint64_t ticks = clock_deadline_to_ticks(next);
-    if (ticks != armed_ticks[cpu]) {
-        armed_ticks[cpu] = ticks;
-        arch_timer_set_oneshot(ticks);
-    }
+    /* Always written (no cache of the last value): arch code and arch tests may have
+     * re-programmed or cancelled the one-shot meanwhile. */
+    armed_ns[cpu] = next;
+    arch_timer_set_oneshot(clock_deadline_to_ticks(next));
 }
 
 void irq_handle_timer(void) {
     struct percpu *pc = arch_this_cpu();
     unsigned cpu = pc->index;
     pc->timer_count++;
+    armed_ns[cpu] = 0;
     uint64_t now = get_monotonic_time();
-    armed_ticks[cpu] = 0; /* it fired: whatever comes next must be written */
     timer_run_expired(cpu, now);
     if (pc->current != NULL && sched_tick(cpu, get_monotonic_time())) {
         pc->need_resched = true;
     }
     irq_timer_rearm();
+}
+
+bool irq_timer_covers(uint64_t deadline_ns) {
+    uint64_t armed = armed_ns[this_cpu_index()];
+    return armed != 0 && armed <= deadline_ns;
 }

@@ -24,6 +24,8 @@ static bool threading_started;
  * stack), and a thread to hand over to from the idle thread (see switch_to). */
 static struct thread *switch_prev[PERCPU_MAX];
 static struct thread *handoff[PERCPU_MAX];
+/* Per CPU: the switch comes from a thread that blocked (it may have armed a timeout). */
+static bool blocking_switch[PERCPU_MAX];
 
 /* Exited threads, freed by thread_reap() in thread context. */
 static spinlock_t reap_lock = SPINLOCK_INIT;
@@ -103,21 +105,54 @@ static void switch_to(struct percpu *pc, struct thread *prev, struct thread *nex
     finish_switch();
 }
 
-void schedule(void) {
-    unsigned long flags = arch_irq_save();
+/*
+ * At a switch: program the timer for the CPU's next event. A full re-arm walks the
+ * scheduler's and the timer queue's next events; between two runnable threads (yield,
+ * preemption) only the new thread's slice end can be earlier than what is armed.
+ */
+static void rearm_after(struct thread *prev, struct thread *next, bool blocked) {
+    struct percpu *pc = arch_this_cpu();
+    if (!blocked && prev != pc->idle && next != pc->idle) {
+        const struct sched_entity *e = &next->se;
+        uint64_t left = e->klass == SCHED_CLASS_EDF ? e->edf_budget_ns : e->slice_left_ns;
+        if (irq_timer_covers(e->exec_start_ns + left)) {
+            return;
+        }
+    }
+    irq_timer_rearm();
+}
+
+/* schedule() with the time already read. Interrupts masked. */
+static void schedule_at(uint64_t now) {
     struct percpu *pc = arch_this_cpu();
     struct thread *prev = pc->current;
     if (prev == NULL || !threading_started) {
-        arch_irq_restore(flags);
         return;
     }
+    bool blocked = blocking_switch[pc->index];
+    blocking_switch[pc->index] = false;
     pc->need_resched = false;
-    struct sched_entity *se = sched_pick_next(pc->index, get_monotonic_time());
+    struct sched_entity *se = sched_pick_next(pc->index, now);
     struct thread *next = se != NULL ? thread_of(se) : pc->idle;
     if (next != prev) {
+        rearm_after(prev, next, blocked); /* before: it needs only this CPU's state */
         switch_to(pc, prev, next);
+    } else if (blocked || prev == pc->idle) {
+        irq_timer_rearm();
     }
-    irq_timer_rearm();
+}
+
+void schedule(void) {
+    unsigned long flags = arch_irq_save();
+    schedule_at(get_monotonic_time());
+    arch_irq_restore(flags);
+}
+
+/* The blocking helpers' switch: the blocked thread may have armed a timeout here. */
+static void switch_out_blocked(void) {
+    unsigned long flags = arch_irq_save();
+    blocking_switch[arch_this_cpu()->index] = true;
+    schedule_at(get_monotonic_time());
     arch_irq_restore(flags);
 }
 
@@ -246,8 +281,9 @@ void thread_yield(void) {
     unsigned long flags = arch_irq_save();
     struct percpu *pc = arch_this_cpu();
     if (threading_started && pc->current != pc->idle) {
-        if (sched_yield_cpu(pc->index, get_monotonic_time()) == KEEL_OK) {
-            schedule();
+        uint64_t now = get_monotonic_time();
+        if (sched_yield_cpu(pc->index, now) == KEEL_OK) {
+            schedule_at(now);
         }
     }
     arch_irq_restore(flags);
@@ -297,7 +333,7 @@ static const struct sched_thread_ops thread_ops = {
     .current = ops_current,
     .this_cpu = ops_this_cpu,
     .kick = ops_kick,
-    .switch_out = schedule,
+    .switch_out = switch_out_blocked,
 };
 
 /* ---- bring-up ---- */
