@@ -9,7 +9,8 @@ set(KEEL_ARCH_SOURCES
     ${_rv}/trap.c ${_rv}/libgcc.c ${_rv}/kernel_space.c ${_rv}/tlb.c ${_rv}/context.S
     ${_rv}/thread.c ${_rv}/irq.c ${_rv}/plic.c ${_rv}/smp.c ${_rv}/timer.c)
 if(KEEL_KTEST)
-    list(APPEND KEEL_ARCH_SOURCES ${_rv}/ktest_riscv64.c ${_rv}/ktest_vm.c ${_rv}/kbench_riscv64.c)
+    list(APPEND KEEL_ARCH_SOURCES ${_rv}/ktest_riscv64.c ${_rv}/ktest_vm.c ${_rv}/ktest_smp.c
+        ${_rv}/kbench_riscv64.c)
 endif()
 set(KEEL_ARCH_LINKER_SCRIPT ${_rv}/linker.ld)
 
@@ -45,6 +46,13 @@ function(keel_riscv64_tests)
         EXPECT "Paging: sv48\\+svpbmt \\(Svpbmt in the device tree: yes, working: yes\\)"
                "[1-9][0-9]* passed, 0 failed"
         RUN --cmdline ktest -- -cpu rv64,svpbmt=on)
+    # The timer both ways: stimecmp (Sstc, QEMU 7.2's default hart) and SBI set_timer.
+    keel_qemu_test(NAME ktest.riscv64.sstc_timer
+        EXPECT "Timer: stimecmp \\(Sstc\\)" "[1-9][0-9]* passed, 0 failed"
+        RUN --smp 2 --cmdline ktest=riscv64)
+    keel_qemu_test(NAME ktest.riscv64.sbi_timer
+        EXPECT "Timer: SBI TIME set_timer" "[1-9][0-9]* passed, 0 failed"
+        RUN --smp 4 --cmdline "ktest timer=sbi")
     keel_qemu_test(NAME fault.riscv64.stack_overflow STATUS 1 ALLOW_FAULT
         EXPECT "KERNEL FAULT: page fault \\(write\\): in a guard page" "  addr 0x"
                "Backtrace:" "overflow_stack[.a-z0-9]*\\+0x"
