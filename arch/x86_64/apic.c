@@ -383,7 +383,9 @@ void x86_irq_dispatch(struct trap_frame *tf) {
     irq_enter();
     if (vec == X86_VEC_TIMER) {
         x86_apic_eoi();
-        irq_handle_timer();
+        if (x86_timer_due()) {
+            irq_handle_timer();
+        }
     } else if (vec >= X86_VEC_IPI_BASE && vec < X86_VEC_IPI_BASE + IPI_KIND_COUNT) {
         x86_apic_eoi();
         irq_handle_ipi((enum ipi_kind)(vec - X86_VEC_IPI_BASE));

@@ -52,6 +52,14 @@ void x86_timer_init_cpu(void);
 /* timer.c: one line for the boot log ("TSC 2.9 GHz (PM timer), TSC-deadline"). */
 const char *x86_timer_describe(void);
 
+/* timer.c: called for each timer interrupt, interrupts masked. False when a one-shot
+ * count-down fired before its deadline (then it is re-armed for the rest and must not be
+ * delivered); true otherwise, recording the time of delivery. */
+bool x86_timer_due(void);
+
+/* timer.c: TSC value at this CPU's last delivered timer interrupt. */
+uint64_t x86_timer_last_delivery(void);
+
 /* timer.c: busy-wait ns nanoseconds on the TSC. After x86_timer_init. */
 void x86_delay_ns(uint64_t ns);
 

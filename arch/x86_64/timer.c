@@ -11,6 +11,7 @@
 #include <arch/timer.h>
 #include <kernel/acpi.h>
 #include <kernel/kprintf.h>
+#include <kernel/percpu.h>
 #include <kernel/panic.h>
 #include <kernel/vm.h>
 
@@ -64,7 +65,39 @@ uint64_t arch_timer_freq_hz(void) {
     return tsc_hz;
 }
 
+/*
+ * One-shot mode counts LAPIC ticks, whose rate was measured against the TSC; under TCG the
+ * two run off different host clocks, so the interrupt can come a little early. The
+ * deadline each CPU asked for is kept, and x86_timer_due() re-arms an early interrupt for
+ * the rest instead of delivering it, so the contract (never before the deadline) holds.
+ */
+static uint64_t armed_deadline[PERCPU_MAX];
+static uint64_t last_delivery[PERCPU_MAX];
+
+static unsigned timer_cpu(void) {
+    struct percpu *pc = arch_this_cpu();
+    return pc != NULL ? pc->index : 0;
+}
+
+bool x86_timer_due(void) {
+    unsigned cpu = timer_cpu();
+    uint64_t now = arch_timer_now_ticks();
+    uint64_t deadline = armed_deadline[cpu];
+    if (!tsc_deadline && deadline != 0 && now < deadline) {
+        arch_timer_set_oneshot(deadline); /* early: wait for the rest */
+        return false;
+    }
+    armed_deadline[cpu] = 0;
+    last_delivery[cpu] = now;
+    return true;
+}
+
+uint64_t x86_timer_last_delivery(void) {
+    return last_delivery[timer_cpu()];
+}
+
 void arch_timer_set_oneshot(uint64_t deadline_ticks) {
+    armed_deadline[timer_cpu()] = deadline_ticks != 0 ? deadline_ticks : 1;
     if (tsc_deadline) {
         /* A deadline in the past fires at once; 0 would disarm, so ask for 1 instead. */
         x86_wrmsr(X86_MSR_TSC_DEADLINE, deadline_ticks != 0 ? deadline_ticks : 1);
@@ -84,6 +117,7 @@ void arch_timer_set_oneshot(uint64_t deadline_ticks) {
 }
 
 void arch_timer_cancel(void) {
+    armed_deadline[timer_cpu()] = 0;
     if (tsc_deadline) {
         x86_wrmsr(X86_MSR_TSC_DEADLINE, 0);
     } else {
