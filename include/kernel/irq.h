@@ -51,9 +51,10 @@ void irq_exit(void);
 __must_check kstatus_t irq_clock_init(void);
 
 /* Program this CPU's one-shot timer for its next event (scheduler, kernel timers), at
- * most IRQ_TICK_MAX_NS away. Interrupts masked. */
+ * most IRQ_TICK_MAX_NS and at least IRQ_TICK_MIN_NS away. Interrupts masked. */
 void irq_timer_rearm(void);
 #define IRQ_TICK_MAX_NS (10 * 1000 * 1000ull)
+#define IRQ_TICK_MIN_NS (20 * 1000ull)
 
 /* Is this CPU's one-shot programmed to fire by deadline_ns (so a re-arm can be skipped)?
  * Interrupts masked. */

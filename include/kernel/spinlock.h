@@ -30,7 +30,8 @@ static inline void spin_lock(spinlock_t *lock) {
 }
 
 static inline bool spin_trylock(spinlock_t *lock) {
-    uint32_t owner = __atomic_load_n(&lock->owner, __ATOMIC_RELAXED);
+    /* Acquire: pairs with the release store of owner in spin_unlock(). */
+    uint32_t owner = __atomic_load_n(&lock->owner, __ATOMIC_ACQUIRE);
     uint32_t expected = owner;
     return __atomic_compare_exchange_n(&lock->next, &expected, owner + 1, false, __ATOMIC_ACQUIRE,
                                        __ATOMIC_RELAXED);

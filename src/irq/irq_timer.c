@@ -28,6 +28,11 @@ void irq_timer_rearm(void) {
     if (next > now + IRQ_TICK_MAX_NS) {
         next = now + IRQ_TICK_MAX_NS;
     }
+    /* An event already due (say a spent quantum while preemption is off) must not re-fire
+     * at once forever: leave the interrupted code a moment to run. */
+    if (next < now + IRQ_TICK_MIN_NS) {
+        next = now + IRQ_TICK_MIN_NS;
+    }
     /* Always written (no cache of the last value): arch code and arch tests may have
      * re-programmed or cancelled the one-shot meanwhile. */
     armed_ns[cpu] = next;

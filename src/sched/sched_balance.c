@@ -73,8 +73,22 @@ bool sched_steal(unsigned thief, uint64_t now) {
         struct sched_cpu *lo = thief < (unsigned)v ? t : vr;
         struct sched_cpu *hi = thief < (unsigned)v ? vr : t;
         unsigned long flags = arch_irq_save();
-        spin_lock(&lo->lock);
-        spin_lock(&hi->lock);
+        /* The victim's lock is only tried: idle CPUs must not queue up behind a busy CPU's
+         * own tick and picks (a ticket-lock convoy), and a missed steal is retried later. */
+        if (lo == t) {
+            spin_lock(&t->lock);
+            if (!spin_trylock(&vr->lock)) {
+                spin_unlock(&t->lock);
+                arch_irq_restore(flags);
+                continue;
+            }
+        } else {
+            if (!spin_trylock(&vr->lock)) {
+                arch_irq_restore(flags);
+                continue;
+            }
+            spin_lock(&t->lock);
+        }
         /* re-check under the locks: the loads may have moved */
         bool still = rq_load(vr) >= rq_load(t) + SCHED_STEAL_THRESHOLD;
         struct sched_entity *e = still ? find_stealable(vr, thief) : NULL;
