@@ -8,7 +8,6 @@ set(KEEL_ARCH_SOURCES
     ${_a64}/entry.S
     ${_a64}/vectors.S
     ${_a64}/boot.c
-    ${_a64}/compiler_rt.c
     ${_a64}/context.S
     ${_a64}/cpu.c
     ${_a64}/gicv2.c

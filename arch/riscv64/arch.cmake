@@ -6,7 +6,7 @@
 set(_rv ${KEEL_ROOT}/arch/riscv64)
 set(KEEL_ARCH_SOURCES
     ${_rv}/entry.S ${_rv}/trap_entry.S ${_rv}/boot.c ${_rv}/cpu.c ${_rv}/mmu.c ${_rv}/sbi.c
-    ${_rv}/trap.c ${_rv}/libgcc.c ${_rv}/kernel_space.c ${_rv}/tlb.c ${_rv}/context.S
+    ${_rv}/trap.c ${_rv}/kernel_space.c ${_rv}/tlb.c ${_rv}/context.S
     ${_rv}/thread.c ${_rv}/irq.c ${_rv}/plic.c ${_rv}/smp.c ${_rv}/timer.c)
 if(KEEL_KTEST)
     list(APPEND KEEL_ARCH_SOURCES ${_rv}/ktest_riscv64.c ${_rv}/ktest_vm.c ${_rv}/ktest_smp.c

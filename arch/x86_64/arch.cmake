@@ -19,8 +19,7 @@ set(KEEL_ARCH_SOURCES
     ${_x86}/smp.c
     ${_x86}/ap_trampoline.S
     ${_x86}/apic.c
-    ${_x86}/timer.c
-    ${_x86}/libgcc.c)
+    ${_x86}/timer.c)
 if(KEEL_KTEST)
     list(APPEND KEEL_ARCH_SOURCES ${_x86}/ktest_x86_64.c ${_x86}/ktest_vm_x86_64.c
          ${_x86}/ktest_smp_x86_64.c

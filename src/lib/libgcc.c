@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The bit-counting helpers gcc calls for __builtin_clz/ctz/popcount on harts without
- * Zbb (rv64imac). The kernel links without libgcc (Debian's is built for lp64d), so
- * the few it needs live here. Plain shifts and masks: no builtins, or they would recurse.
+ * The bit-counting helpers gcc calls for __builtin_clz/ctz/popcount when the target has
+ * no instruction for them (RISC-V without Zbb, x86_64 baseline without POPCNT, AArch64
+ * with -mgeneral-regs-only). The kernel links without libgcc (Debian's cross libgcc does
+ * not match our flags), so the few it needs live here, once for every arch. Plain shifts
+ * and masks: no builtins, or they would recurse. clang expands them inline instead.
  */
 #include <stdint.h>
 
