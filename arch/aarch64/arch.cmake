@@ -21,7 +21,7 @@ set(KEEL_ARCH_SOURCES
     ${_a64}/trap.c)
 if(KEEL_KTEST)
     list(APPEND KEEL_ARCH_SOURCES ${_a64}/ktest_aarch64.c ${_a64}/ktest_smp_aarch64.c
-        ${_a64}/ktest_vm_aarch64.c ${_a64}/kbench_aarch64.c)
+        ${_a64}/ktest_vm_aarch64.c)
 endif()
 set(KEEL_ARCH_LINKER_SCRIPT ${_a64}/kernel.ld)
 

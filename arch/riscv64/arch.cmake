@@ -9,8 +9,7 @@ set(KEEL_ARCH_SOURCES
     ${_rv}/trap.c ${_rv}/kernel_space.c ${_rv}/tlb.c ${_rv}/context.S
     ${_rv}/thread.c ${_rv}/irq.c ${_rv}/plic.c ${_rv}/smp.c ${_rv}/timer.c)
 if(KEEL_KTEST)
-    list(APPEND KEEL_ARCH_SOURCES ${_rv}/ktest_riscv64.c ${_rv}/ktest_vm.c ${_rv}/ktest_smp.c
-        ${_rv}/kbench_riscv64.c)
+    list(APPEND KEEL_ARCH_SOURCES ${_rv}/ktest_riscv64.c ${_rv}/ktest_vm.c ${_rv}/ktest_smp.c)
 endif()
 set(KEEL_ARCH_LINKER_SCRIPT ${_rv}/linker.ld)
 
