@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "fdt_build.h"
+#include "fixture.h"
 #include "test_rng.h"
 #include <kernel/fdt.h>
 #include <kernel/memmap.h>
@@ -28,28 +29,6 @@
 #define GB (1024ull * MB)
 
 /* ---- helpers ---- */
-
-static uint8_t *load_fixture(const char *name, size_t *size) {
-    char path[512];
-    FILE *f;
-    long n;
-    uint8_t *buf;
-
-    snprintf(path, sizeof(path), "%s/%s.dtb", KEEL_FIXTURE_DIR, name);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fail_msg("cannot open fixture %s", path);
-    }
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *size = (size_t)n;
-    return buf;
-}
 
 static struct boot_info *new_bi(void) {
     struct boot_info *bi = calloc(1, sizeof(*bi));

@@ -18,6 +18,7 @@
 
 #include "fdt_boot_ref.h"
 #include "fdt_build.h"
+#include "fixture.h"
 #include "fdt_internal.h"
 #include "test_rng.h"
 #include <kernel/memmap.h>
@@ -30,28 +31,6 @@
 
 static uint32_t get32(const uint8_t *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint8_t *load_fixture(const char *name, size_t *size) {
-    char path[512];
-    FILE *f;
-    long n;
-    uint8_t *buf;
-
-    snprintf(path, sizeof(path), "%s/%s.dtb", KEEL_FIXTURE_DIR, name);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fail_msg("cannot open fixture %s", path);
-    }
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *size = (size_t)n;
-    return buf;
 }
 
 /* ---- reference queries: a minimal reader for blobs fdt_init() accepted ---- */

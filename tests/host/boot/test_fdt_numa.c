@@ -17,24 +17,7 @@
 #include <kernel/fdt.h>
 
 #include "fdt_build.h"
-
-static uint8_t *load_fixture(const char *name, size_t *size) {
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s.dtb", KEEL_FIXTURE_DIR, name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fail_msg("cannot open fixture %s", path);
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *size = (size_t)n;
-    return buf;
-}
+#include "fixture.h"
 
 static void test_qemu_distance_map(void **state) {
     (void)state;
