@@ -7,6 +7,7 @@
 #ifndef KERNEL_THREAD_H
 #define KERNEL_THREAD_H
 
+#include <arch/fpu.h>
 #include <arch/thread.h>
 #include <kernel/percpu.h>
 #include <kernel/sched.h>
@@ -26,9 +27,12 @@ struct thread {
     int exit_code;
     volatile uint32_t on_cpu; /* 1 while a CPU still runs on this thread's stack */
     char name[THREAD_NAME_MAX];
-    struct thread *reap_next; /* on the list of exited threads waiting to be freed */
-    bool exiting;             /* thread_exit() called: free it once it is off its stack */
-    bool is_static;           /* boot thread: neither the struct nor the stack is freed */
+    struct thread *reap_next;  /* on the list of exited threads waiting to be freed */
+    bool exiting;              /* thread_exit() called: free it once it is off its stack */
+    bool is_static;            /* boot thread: neither the struct nor the stack is freed */
+    bool fpu_valid;            /* fpu holds a state (the thread used FP/SIMD once) */
+    int32_t fpu_cpu;           /* CPU whose registers were last loaded from fpu, -1 none */
+    struct arch_fpu_state fpu; /* saved FP/SIMD registers (kernel/fpu.h: lazy) */
 };
 
 /*

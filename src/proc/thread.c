@@ -6,6 +6,7 @@
  */
 #include <arch/irq.h>
 #include <arch/thread.h>
+#include <kernel/fpu.h>
 #include <kernel/heap.h>
 #include <kernel/irq.h>
 #include <kernel/kprintf.h>
@@ -98,6 +99,7 @@ static void switch_to(struct percpu *pc, struct thread *prev, struct thread *nex
             next = pc->idle;
         }
     }
+    fpu_switch_out(prev);
     next->on_cpu = 1;
     switch_prev[pc->index] = prev;
     pc->current = next;
@@ -216,6 +218,7 @@ static struct thread *thread_alloc(const char *name) {
     t->id = __atomic_fetch_add(&next_thread_id, 1, __ATOMIC_RELAXED);
     strlcpy(t->name, name != NULL ? name : "thread", sizeof(t->name));
     sched_entity_init(&t->se, t->id);
+    fpu_thread_init(t);
     return t;
 }
 
@@ -351,6 +354,7 @@ kstatus_t thread_idle_create(struct percpu *pc, uintptr_t *stack_top) {
 
 void thread_idle_run(struct percpu *pc) {
     struct thread *idle = pc->idle;
+    fpu_cpu_init();
     idle->on_cpu = 1;
     pc->current = idle;
     irq_timer_rearm();
@@ -381,6 +385,7 @@ kstatus_t thread_init(const struct boot_info *bi) {
     struct thread *t = &boot_thread;
     memset(t, 0, sizeof(*t));
     sched_entity_init(&t->se, 0);
+    fpu_thread_init(t);
     t->se.affinity = CPUMASK_CPU(pc->index);
     t->is_static = true;
     t->on_cpu = 1;
@@ -392,6 +397,7 @@ kstatus_t thread_init(const struct boot_info *bi) {
     if (sched_pick_next(pc->index, get_monotonic_time()) != &t->se) {
         return KEEL_ECORRUPT;
     }
+    fpu_cpu_init();
     pc->current = t;
     threading_started = true;
     sched_set_thread_ops(&thread_ops);

@@ -15,7 +15,9 @@
 
 #include <cmocka.h>
 
+#include <arch/fpu.h>
 #include <arch/timer.h>
+#include <kernel/fpu.h>
 #include <kernel/irq.h>
 #include <kernel/percpu.h>
 #include <kernel/smp.h>
@@ -65,6 +67,7 @@ static int group_setup(void **state) {
     bi.cpus[0].hwid = 7;
     bi.cpus[0].enabled = 1;
     fake_irq_disabled = 1;
+    fake_fpu_trap_hook = fpu_trap;
     percpu_init_boot(&bi);
     if (arch_irq_init(&bi) != KEEL_OK || thread_init(&bi) != KEEL_OK) {
         return -1;
@@ -337,6 +340,105 @@ static void test_preempt_disable(void **state) {
     assert_int_equal(arch_this_cpu()->ipi_count[IPI_RESCHEDULE], 1);
 }
 
+/* ---- lazy FP/SIMD ---- */
+
+static int fpu_done;
+static int fpu_bad;
+
+/* Fill the FP registers with a per-thread pattern, then yield and check it many times. */
+static void fpu_thread(void *arg) {
+    uint64_t seed = (uint64_t)(uintptr_t)arg;
+    arch_fpu_test_fill(seed);
+    for (int i = 0; i < 20; i++) {
+        thread_yield();
+        if (!arch_fpu_test_check(seed)) {
+            fpu_bad++;
+        }
+    }
+    __atomic_fetch_add(&fpu_done, 1, __ATOMIC_RELEASE);
+}
+
+static void plain_thread(void *arg) {
+    (void)arg;
+    for (int i = 0; i < 20; i++) {
+        thread_yield();
+    }
+    __atomic_fetch_add(&fpu_done, 1, __ATOMIC_RELEASE);
+}
+
+static void test_fpu_lazy_switch(void **state) {
+    (void)state;
+    struct fpu_stats s0, s1;
+    fpu_done = fpu_bad = 0;
+    fpu_stats_get(0, &s0);
+    assert_int_equal(thread_create("f1", fpu_thread, (void *)1, SCHED_PRIO_HIGH, CPUMASK_ALL, NULL),
+                     KEEL_OK);
+    assert_int_equal(thread_create("f2", fpu_thread, (void *)2, SCHED_PRIO_HIGH, CPUMASK_ALL, NULL),
+                     KEEL_OK);
+    wait_count(&fpu_done, 2);
+    assert_int_equal(fpu_bad, 0);
+    fpu_stats_get(0, &s1);
+    /* Alternating: every run of each thread traps, loads its registers, and is saved. */
+    assert_int_equal(s1.traps - s0.traps, 42);
+    assert_int_equal(s1.restores - s0.restores, 42);
+    assert_int_equal(s1.saves - s0.saves, 42);
+    assert_false(fake_fpu_enabled()); /* the boot thread never used it */
+}
+
+static void test_fpu_owner_keeps_registers(void **state) {
+    (void)state;
+    struct fpu_stats s0, s1;
+    fpu_done = fpu_bad = 0;
+    fpu_stats_get(0, &s0);
+    /* One FP thread between plain ones: its registers stay in the unit, so after the first
+     * load every trap only re-enables the unit. */
+    assert_int_equal(thread_create("f", fpu_thread, (void *)3, SCHED_PRIO_HIGH, CPUMASK_ALL, NULL),
+                     KEEL_OK);
+    assert_int_equal(thread_create("p", plain_thread, NULL, SCHED_PRIO_HIGH, CPUMASK_ALL, NULL),
+                     KEEL_OK);
+    wait_count(&fpu_done, 2);
+    assert_int_equal(fpu_bad, 0);
+    fpu_stats_get(0, &s1);
+    assert_int_equal(s1.traps - s0.traps, 21);
+    assert_int_equal(s1.restores - s0.restores, 1);
+    assert_int_equal(s1.saves - s0.saves, 21);
+}
+
+static void test_fpu_plain_threads_cost_nothing(void **state) {
+    (void)state;
+    struct fpu_stats s0, s1;
+    fpu_done = 0;
+    fpu_stats_get(0, &s0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(thread_create("p", plain_thread, NULL, SCHED_PRIO_HIGH, CPUMASK_ALL, NULL),
+                         KEEL_OK);
+    }
+    wait_count(&fpu_done, 3);
+    fpu_stats_get(0, &s1);
+    assert_int_equal(s1.traps, s0.traps);
+    assert_int_equal(s1.saves, s0.saves);
+}
+
+static bool fpu_in_irq_result = true;
+
+static void fpu_timer_fn(void *data, uint64_t now_ns) {
+    (void)data;
+    (void)now_ns;
+    fpu_in_irq_result = fpu_trap(); /* as if the handler executed an FP instruction */
+}
+
+static void test_fpu_refused_in_interrupt(void **state) {
+    (void)state;
+    struct ktimer kt;
+    fpu_in_irq_result = true;
+    timer_init(&kt, fpu_timer_fn, NULL);
+    assert_int_equal(add_timer(&kt, get_monotonic_time() + NSEC_PER_MSEC), KEEL_OK);
+    assert_int_equal(thread_sleep_ns(5 * NSEC_PER_MSEC), KEEL_OK);
+    assert_false(fpu_in_irq_result);
+    assert_string_equal(fpu_refusal_reason(), "in an interrupt handler");
+    assert_false(fake_fpu_enabled());
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_init_state),
@@ -348,6 +450,10 @@ int main(void) {
         cmocka_unit_test(test_waitqueue_ping_pong),
         cmocka_unit_test(test_semaphore_handoff),
         cmocka_unit_test(test_preempt_disable),
+        cmocka_unit_test(test_fpu_lazy_switch),
+        cmocka_unit_test(test_fpu_owner_keeps_registers),
+        cmocka_unit_test(test_fpu_plain_threads_cost_nothing),
+        cmocka_unit_test(test_fpu_refused_in_interrupt),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
