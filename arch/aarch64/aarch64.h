@@ -44,6 +44,19 @@
 #define CPTR_EL2_RES1          0x33ff
 #define ICC_SRE_EL2_SRE_ENABLE 0x9 /* SRE | Enable: EL1 may use the GICv3 sysregs */
 
+/*
+ * CPACR_EL1.FPEN (bits 21:20): 0b11 lets EL1 and EL0 run FP/SIMD instructions, 0b00 traps
+ * them to EL1 with ESR_EL1.EC = 0x07. ZEN/SMEN stay 0 (SVE/SME trap). Arm ARM D19.2.30.
+ */
+#define CPACR_EL1_FP_TRAP 0
+#define CPACR_EL1_FP_ON   (3 << 20)
+
+/* FPCR RMode (23:22), FZ (24), DN (25) and FPSR's cumulative flags IOC..IXC, IDC (bit 7):
+ * the control/status bits the FP/SIMD KTEST helpers set and check (fpu.S). */
+#define FPCR_TEST_SHIFT 22
+#define FPCR_TEST_MASK  (0xf << FPCR_TEST_SHIFT)
+#define FPSR_TEST_MASK  0x9f
+
 /* MAIR_EL1 slots: 0 normal write-back RW-allocate, 1 device-nGnRE, 2 normal non-cacheable. */
 #define MAIR_IDX_NORMAL    0
 #define MAIR_IDX_DEVICE    1

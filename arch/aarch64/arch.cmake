@@ -10,6 +10,8 @@ set(KEEL_ARCH_SOURCES
     ${_a64}/boot.c
     ${_a64}/context.S
     ${_a64}/cpu.c
+    ${_a64}/fpu.c
+    ${_a64}/fpu.S
     ${_a64}/gicv2.c
     ${_a64}/gicv3.c
     ${_a64}/irq.c

@@ -2,12 +2,14 @@
 /*
  * AArch64 exceptions, C side: the handler the vectors call, the few faults it recovers
  * from (the probes, semihosting when QEMU has it off, the ktest breakpoint), page faults
- * routed to the VM layer (vm_fault) for a reason in words, and for everything else the
+ * routed to the VM layer (vm_fault) for a reason in words, the kernel's first FP/SIMD
+ * instruction of a run routed to the lazy FP layer (fpu_trap), and for everything else the
  * cause from ESR_EL1 (Arm ARM D17.2.37), handed to trap_fatal() with the faulting
  * address and a full register dump.
  */
 #include <arch/cpu.h>
 #include <arch/trap.h>
+#include <kernel/fpu.h>
 #include <kernel/kprintf.h>
 #include <kernel/panic.h>
 #include <kernel/vm_fault.h>
@@ -23,6 +25,7 @@ STATIC_ASSERT(TF_SIZE % 16 == 0, "SP must stay 16-byte aligned");
 
 /* Exception classes (ESR_EL1.EC). */
 #define EC_UNKNOWN     0x00
+#define EC_FP_ACCESS   0x07 /* FP/SIMD with CPACR_EL1.FPEN trapping (lazy FP, fpu.c) */
 #define EC_IABT_LOWER  0x20
 #define EC_IABT_SAME   0x21
 #define EC_PC_ALIGN    0x22
@@ -230,6 +233,14 @@ void aarch64_trap_entry(struct trap_frame *tf, uint64_t slot) {
     }
     if (slot == 4 && try_fixup(tf, ec)) {
         return;
+    }
+    if (slot == 4 && ec == EC_FP_ACCESS) {
+        if (fpu_trap()) {
+            return; /* the unit is on and holds this thread's registers: re-execute */
+        }
+        ksnprintf(cause, sizeof(cause), "FP/SIMD used %s (ESR %#llx)", fpu_refusal_reason(),
+                  (unsigned long long)tf->esr);
+        trap_fatal(tf, cause, addr);
     }
     if (kind != 0) {
         ksnprintf(cause, sizeof(cause), "%s%s (ESR %#llx)", slot_kinds[kind], origin,
