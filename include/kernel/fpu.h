@@ -10,9 +10,8 @@
 #ifndef KERNEL_FPU_H
 #define KERNEL_FPU_H
 
+#include <kernel/thread.h>
 #include <kernel/types.h>
-
-struct thread;
 
 /*
  * The arch trap handler's "FP/SIMD disabled" case. true: handled, return to the
@@ -27,9 +26,18 @@ const char *fpu_refusal_reason(void);
 /* Thread layer: a new thread has no FP/SIMD state yet. */
 void fpu_thread_init(struct thread *t);
 
+/* fpu_switch_out() for a prev that used the unit in this run: save its registers and
+ * disable the unit. Interrupts masked. */
+void fpu_switch_out_live(struct thread *prev);
+
 /* Thread layer, at a switch away from prev on this CPU (interrupts masked): save prev's
- * registers if it used the unit in this run, and disable the unit. */
-void fpu_switch_out(struct thread *prev);
+ * registers if it used the unit in this run, and disable the unit. Inline: the switch of
+ * a thread that did not use the unit pays one flag test. */
+static inline void fpu_switch_out(struct thread *prev) {
+    if (prev->fpu_live) {
+        fpu_switch_out_live(prev);
+    }
+}
 
 /* Thread layer: per-CPU set-up (arch_fpu_cpu_init) before the CPU's first thread runs. */
 void fpu_cpu_init(void);

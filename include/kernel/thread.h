@@ -31,6 +31,7 @@ struct thread {
     bool exiting;              /* thread_exit() called: free it once it is off its stack */
     bool is_static;            /* boot thread: neither the struct nor the stack is freed */
     bool fpu_valid;            /* fpu holds a state (the thread used FP/SIMD once) */
+    bool fpu_live;             /* running with the unit on: used FP/SIMD since switched in */
     int32_t fpu_cpu;           /* CPU whose registers were last loaded from fpu, -1 none */
     struct arch_fpu_state fpu; /* saved FP/SIMD registers (kernel/fpu.h: lazy) */
 };

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Lazy FP/SIMD switching (include/kernel/fpu.h). Per CPU we remember whose registers the
- * unit holds (owner) and whether it is enabled now (live). A thread's fpu_cpu says on
- * which CPU its registers were last loaded; owner == t and t->fpu_cpu == this CPU means
- * the registers are still t's, so the trap only re-enables the unit. A thread switched
- * out with the unit live has its registers saved at once, so it can run anywhere next.
+ * unit holds (owner); the running thread's fpu_live says whether the unit is enabled now.
+ * A thread's fpu_cpu says on which CPU its registers were last loaded; owner == t and
+ * t->fpu_cpu == this CPU means the registers are still t's, so the trap only re-enables
+ * the unit. A thread switched out with the unit live has its registers saved at once, so
+ * it can run anywhere next.
  */
 #include <arch/fpu.h>
 #include <kernel/fpu.h>
@@ -14,7 +15,6 @@
 
 struct fpu_cpu {
     struct thread *owner; /* whose registers the unit holds (compared, never followed) */
-    bool live;            /* the unit is enabled: the running thread used it */
     const char *refusal;  /* why the last trap was refused */
     struct fpu_stats stats;
 };
@@ -24,13 +24,13 @@ static struct fpu_cpu fpu_cpus[PERCPU_MAX];
 void fpu_cpu_init(void) {
     struct fpu_cpu *fc = &fpu_cpus[this_cpu_index()];
     arch_fpu_cpu_init();
-    fc->owner = NULL;
-    fc->live = false;
+    fc->owner = NULL; /* the running thread (boot or idle) has fpu_live false */
 }
 
 void fpu_thread_init(struct thread *t) {
     t->fpu_cpu = -1;
     t->fpu_valid = false;
+    t->fpu_live = false;
 }
 
 bool fpu_trap(void) {
@@ -52,7 +52,7 @@ bool fpu_trap(void) {
         fc->refusal = "in an idle thread";
         return false;
     }
-    if (fc->live) {
+    if (t->fpu_live) {
         fc->refusal = "with the unit already enabled (arch trap decoding?)";
         return false;
     }
@@ -67,7 +67,7 @@ bool fpu_trap(void) {
         t->fpu_cpu = (int32_t)pc->index;
         fc->stats.restores++;
     }
-    fc->live = true;
+    t->fpu_live = true;
     fc->stats.traps++;
     return true;
 }
@@ -78,14 +78,11 @@ const char *fpu_refusal_reason(void) {
     return r != NULL ? r : "before per-CPU data exists";
 }
 
-void fpu_switch_out(struct thread *prev) {
+void fpu_switch_out_live(struct thread *prev) {
     struct fpu_cpu *fc = &fpu_cpus[this_cpu_index()];
-    if (!fc->live) {
-        return;
-    }
     arch_fpu_save(&prev->fpu);
     arch_fpu_disable();
-    fc->live = false;
+    prev->fpu_live = false;
     fc->stats.saves++;
 }
 
