@@ -25,7 +25,7 @@ set(KEEL_ARCH_SOURCES
 if(KEEL_KTEST)
     list(APPEND KEEL_ARCH_SOURCES ${_x86}/ktest_x86_64.c ${_x86}/ktest_vm_x86_64.c
          ${_x86}/ktest_smp_x86_64.c ${_x86}/ktest_fpu_x86_64.c
-         ${_x86}/kbench_x86_64.c)
+         ${_x86}/kbench_x86_64.c ${_x86}/kbench_fpu_x86_64.c)
 endif()
 set(KEEL_ARCH_LINKER_SCRIPT ${_x86}/kernel.ld)
 

@@ -197,4 +197,13 @@ x86_fpu_regs_store:
     ret
     .size x86_fpu_regs_store, . - x86_fpu_regs_store
 
+/* void x86_fpu_touch(void) */
+    .globl x86_fpu_touch
+    .type x86_fpu_touch, @function
+    .balign 16
+x86_fpu_touch:
+    movaps  %xmm0, %xmm0
+    ret
+    .size x86_fpu_touch, . - x86_fpu_touch
+
     .section .note.GNU-stack, "", @progbits

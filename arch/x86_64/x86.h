@@ -252,6 +252,10 @@ struct x86_fpu_regs {
 void x86_fpu_regs_load(const struct x86_fpu_regs *r, bool avx);
 void x86_fpu_regs_store(struct x86_fpu_regs *r, bool avx);
 
+/* fpu.S, for the benchmark: one SSE instruction that changes no register (so it traps
+ * with the unit disabled, like any first FP/SIMD use). */
+void x86_fpu_touch(void);
+
 /*
  * Look up the mapping of va in the live page tables. On success *pte is the leaf entry
  * and *page_size its size (4 KiB, 2 MiB or 1 GiB). KEEL_ENOTFOUND if unmapped.

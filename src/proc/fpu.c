@@ -78,15 +78,20 @@ const char *fpu_refusal_reason(void) {
     return r != NULL ? r : "before per-CPU data exists";
 }
 
-void fpu_switch_out(struct thread *prev) {
+/* Out of line, so that the common case below (the unit was not used) needs no stack
+ * frame: clang does not shrink-wrap, and saved its registers on every switch. */
+static __noinline void fpu_save_live(struct thread *prev) {
     struct fpu_cpu *fc = &fpu_cpus[this_cpu_index()];
-    if (!fc->live) {
-        return;
-    }
     arch_fpu_save(&prev->fpu);
     arch_fpu_disable();
     fc->live = false;
     fc->stats.saves++;
+}
+
+void fpu_switch_out(struct thread *prev) {
+    if (__builtin_expect(fpu_cpus[this_cpu_index()].live, 0)) {
+        fpu_save_live(prev);
+    }
 }
 
 void fpu_stats_get(unsigned cpu, struct fpu_stats *out) {
