@@ -16,14 +16,16 @@ set(KEEL_ARCH_SOURCES
     ${_x86}/trap.c
     ${_x86}/context.S
     ${_x86}/thread.c
+    ${_x86}/fpu.S
+    ${_x86}/fpu.c
     ${_x86}/smp.c
     ${_x86}/ap_trampoline.S
     ${_x86}/apic.c
     ${_x86}/timer.c)
 if(KEEL_KTEST)
     list(APPEND KEEL_ARCH_SOURCES ${_x86}/ktest_x86_64.c ${_x86}/ktest_vm_x86_64.c
-         ${_x86}/ktest_smp_x86_64.c
-         ${_x86}/kbench_x86_64.c)
+         ${_x86}/ktest_smp_x86_64.c ${_x86}/ktest_fpu_x86_64.c
+         ${_x86}/kbench_x86_64.c ${_x86}/kbench_fpu_x86_64.c)
 endif()
 set(KEEL_ARCH_LINKER_SCRIPT ${_x86}/kernel.ld)
 

@@ -3,7 +3,8 @@
  * Kernel thread switch (include/arch/thread.h). The switch pushes the System V
  * callee-saved registers on the old stack, stores rsp in from->rsp, loads to->rsp and
  * pops the same set: whatever the compiler kept in caller-saved registers is already
- * spilled by the call. The kernel has no FPU/SIMD state, so nothing else moves.
+ * spilled by the call. FP/SIMD registers move lazily (fpu.c; the portable layer saves them
+ * before this switch only if the thread used them), and kernel C code never touches them.
  * A new thread's stack (thread.c) holds a frame shaped like a switched-out one whose
  * return address is x86_thread_start.
  */

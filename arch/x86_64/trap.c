@@ -3,12 +3,13 @@
  * x86_64 traps: this CPU's GDT (kernel code/data and a TSS whose IST stacks catch
  * double faults, NMIs and machine checks even on a broken stack), the IDT for the 32
  * exception vectors, and the C side of the trap path: page faults go to the VM layer
- * (vm_fault), anything unresolved is described in words and handed to trap_fatal(),
- * unless a self test armed an expectation for it.
+ * (vm_fault), #NM to lazy FP/SIMD switching (fpu_trap), anything unresolved is described
+ * in words and handed to trap_fatal(), unless a self test armed an expectation for it.
  */
 #include <arch/cpu.h>
 #include <arch/arch_mmu.h>
 #include <arch/trap.h>
+#include <kernel/fpu.h>
 #include <kernel/heap.h>
 #include <kernel/kprintf.h>
 #include <kernel/panic.h>
@@ -313,6 +314,16 @@ void x86_trap_handler(struct trap_frame *tf) {
                   (tf->error & X86_PF_RSVD) ? " (reserved bit set in a paging entry)" : "");
         cause = buf;
         addr = tf->cr2;
+    }
+
+    /* CR0.TS set: the unit is off for this thread until fpu_trap() loads its registers. */
+    if (tf->vector == X86_VEC_NM && (tf->cs & 3) == 0 && x86_fpu_ready) {
+        if (fpu_trap()) {
+            return; /* the instruction runs again, with the unit on */
+        }
+        ksnprintf(buf, sizeof(buf), "FP/SIMD used %s (device not available, #NM)",
+                  fpu_refusal_reason());
+        cause = buf;
     }
 
     struct x86_trap_expect *exp = x86_trap_expected;

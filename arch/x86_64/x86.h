@@ -18,11 +18,18 @@ struct trap_frame;
 /* QEMU's isa-debug-exit device (-device isa-debug-exit,iobase=0xf4): exit (v << 1) | 1. */
 #define X86_DEBUG_EXIT_PORT 0xf4
 
-#define X86_MSR_EFER 0xc0000080U
-#define X86_EFER_NXE (1ULL << 11)
-#define X86_CR0_WP   (1ULL << 16)
-#define X86_CR4_PGE  (1ULL << 7)
-#define X86_CR4_LA57 (1ULL << 12)
+#define X86_MSR_EFER       0xc0000080U
+#define X86_EFER_NXE       (1ULL << 11)
+#define X86_CR0_MP         (1ULL << 1) /* WAIT/FWAIT honour TS */
+#define X86_CR0_EM         (1ULL << 2) /* x87 emulation: every x87/SSE instruction faults */
+#define X86_CR0_TS         (1ULL << 3) /* task switched: FP/SIMD instructions raise #NM */
+#define X86_CR0_NE         (1ULL << 5) /* x87 errors as #MF, not the legacy IRQ 13 */
+#define X86_CR0_WP         (1ULL << 16)
+#define X86_CR4_PGE        (1ULL << 7)
+#define X86_CR4_OSFXSR     (1ULL << 9)  /* FXSAVE/FXRSTOR and SSE instructions */
+#define X86_CR4_OSXMMEXCPT (1ULL << 10) /* unmasked SIMD FP exceptions raise #XM */
+#define X86_CR4_LA57       (1ULL << 12)
+#define X86_CR4_OSXSAVE    (1ULL << 18) /* XSAVE/XRSTOR, XGETBV/XSETBV, XCR0 */
 
 /*
  * IA32_PAT (SDM vol. 3A 11.12): eight 3-bit memory types selected by PAT:PCD:PWT. The
@@ -46,6 +53,7 @@ struct trap_frame;
 
 /* Exception vectors that the self tests use. */
 #define X86_VEC_UD 6
+#define X86_VEC_NM 7 /* device not available: an FP/SIMD instruction with CR0.TS set */
 #define X86_VEC_BP 3
 #define X86_VEC_DF 8
 #define X86_VEC_PF 14
@@ -71,6 +79,10 @@ static inline uint64_t x86_read_cr0(void) {
     uint64_t v;
     __asm__ volatile("mov %%cr0, %0" : "=r"(v));
     return v;
+}
+
+static inline void x86_write_cr0(uint64_t v) {
+    __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory");
 }
 
 static inline uint64_t x86_read_cr2(void) {
@@ -114,6 +126,18 @@ static inline void x86_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]) {
     __asm__ volatile("cpuid"
                      : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
                      : "a"(leaf), "c"(sub));
+}
+
+/* Extended control register xcr (0: XCR0, the XSAVE feature mask). Needs CR4.OSXSAVE. */
+static inline uint64_t x86_xgetbv(uint32_t xcr) {
+    uint32_t lo;
+    uint32_t hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(xcr));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void x86_xsetbv(uint32_t xcr, uint64_t v) {
+    __asm__ volatile("xsetbv" : : "c"(xcr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
 }
 
 static inline void x86_invlpg(uintptr_t va) {
@@ -191,6 +215,46 @@ extern struct x86_trap_expect *volatile x86_trap_expected;
  */
 enum x86_probe_kind { X86_PROBE_READ, X86_PROBE_WRITE, X86_PROBE_EXEC };
 bool x86_probe(struct x86_trap_expect *exp, uintptr_t addr, enum x86_probe_kind kind);
+
+/*
+ * Lazy FP/SIMD (fpu.c, fpu.S; HAL contract in include/arch/fpu.h). x86_fpu_ready: the
+ * boot CPU ran arch_fpu_cpu_init, so a #NM may go to fpu_trap(). x86_fpu_xcr0: the XSAVE
+ * feature mask every CPU uses (X86_XCR0_*), 0 when the state moves with FXSAVE64.
+ */
+#define X86_XCR0_X87 (1ULL << 0)
+#define X86_XCR0_SSE (1ULL << 1)
+#define X86_XCR0_AVX (1ULL << 2) /* upper halves of YMM0-15 */
+extern bool x86_fpu_ready;
+extern uint64_t x86_fpu_xcr0;
+
+/*
+ * The registers the FP self tests compare (fpu.S moves them in and out): YMM0-15 (only
+ * the low 16 bytes of each when AVX is off), ST(0)-ST(7) as 64-bit doubles, MXCSR, the
+ * x87 control and status words and the x87 tags. Offsets are shared with fpu.S.
+ */
+struct x86_fpu_regs {
+    uint64_t ymm[16][4]; /* offset 0: lanes 0-1 = XMMn, lanes 2-3 = the upper half */
+    uint64_t st[8];      /* offset 512: ST(i), bit patterns of doubles */
+    uint32_t mxcsr;      /* offset 576 */
+    uint16_t fcw;        /* offset 580 */
+    uint16_t fsw;        /* offset 582: store only; bits 11-13 = TOP */
+    uint8_t ftw;         /* offset 584: store only; abridged tags, bit i = R(i) in use */
+    uint8_t pad[7];
+};
+
+/*
+ * fpu.S: load every register of r into the unit (fninit first, so the x87 stack ends up
+ * holding exactly r->st, all 8 slots in use) / store the unit's registers into r without
+ * changing them (the status and tag words through an FXSAVE64 to the stack). avx: move
+ * all 32 bytes of each YMM register, else 16 of XMM. FP/SIMD instructions: a thread with
+ * the unit disabled traps (#NM) on the first one. Interrupts in any state.
+ */
+void x86_fpu_regs_load(const struct x86_fpu_regs *r, bool avx);
+void x86_fpu_regs_store(struct x86_fpu_regs *r, bool avx);
+
+/* fpu.S, for the benchmark: one SSE instruction that changes no register (so it traps
+ * with the unit disabled, like any first FP/SIMD use). */
+void x86_fpu_touch(void);
 
 /*
  * Look up the mapping of va in the live page tables. On success *pte is the leaf entry
