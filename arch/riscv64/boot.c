@@ -26,6 +26,7 @@ __noreturn void riscv_boot_main(uint64_t hart, uint64_t dtb_pa, uint64_t entry_c
 static struct boot_info boot_info;
 uint64_t riscv_boot_hart;
 bool riscv_dt_svpbmt;
+bool riscv_dt_fpu;
 static char firmware_name[48];
 
 /*
@@ -74,9 +75,45 @@ static kstatus_t direct_map_run(uint64_t base, uint64_t size, void *ctx) {
     return riscv_direct_map(base, size);
 }
 
+static bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+/*
+ * True if the ISA string names single-letter extension c (lower case): in the letters
+ * after "rv64" ("rv64imafdc_zicsr"; "g" is "imafd") or in a later single-letter part
+ * (the versioned form "rv64i2p1_m2p0_f2p2_d2p2"; a "p" between digits is a version).
+ */
+static bool isa_string_has_letter(const char *isa, size_t len, char c) {
+    if (len < 4 || (isa[0] | 0x20) != 'r' || (isa[1] | 0x20) != 'v') {
+        return false;
+    }
+    bool single = true; /* in a part of single-letter extensions */
+    for (size_t i = 4; i < len && isa[i] != '\0'; i++) {
+        char l = (char)(isa[i] | 0x20);
+        if (isa[i] == '_') {
+            /* Multi-letter names start with z, s, x or h; anything else is single letters. */
+            char next = i + 1 < len ? (char)(isa[i + 1] | 0x20) : '\0';
+            single = next != 'z' && next != 's' && next != 'x' && next != 'h';
+            continue;
+        }
+        if (!single || is_digit(isa[i]) ||
+            (l == 'p' && is_digit(isa[i - 1]) && i + 1 < len && is_digit(isa[i + 1]))) {
+            continue;
+        }
+        if (l == c || (l == 'g' && (c == 'i' || c == 'm' || c == 'a' || c == 'f' || c == 'd'))) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* True if the ISA string (riscv,isa: "rv64imac_zicsr_svpbmt") names extension ext. */
 static bool isa_string_has(const char *isa, size_t len, const char *ext) {
     size_t n = strlen(ext);
+    if (n == 1) {
+        return isa_string_has_letter(isa, len, ext[0]);
+    }
     for (size_t i = 0; i < len && isa[i] != '\0'; i++) {
         /* Multi-letter extensions follow an underscore; names are case-insensitive. */
         if (isa[i] != '_' || i + 1 + n > len) {
@@ -190,6 +227,8 @@ void riscv_boot_main(uint64_t hart, uint64_t dtb_pa, uint64_t entry_cycles) {
     }
     riscv_dt_svpbmt = hart_has_extension(dtb, dtb_size, hart, "svpbmt");
     riscv_dt_sstc = hart_has_extension(dtb, dtb_size, hart, "sstc");
+    riscv_dt_fpu = hart_has_extension(dtb, dtb_size, hart, "f") &&
+                   hart_has_extension(dtb, dtb_size, hart, "d");
     if (bi->console.type == BOOT_CONSOLE_NONE) {
         boot_fail("no console UART (ns16550a) in the device tree", KEEL_ENOTFOUND);
     }

@@ -19,6 +19,13 @@
 #define FPU_ROUNDS     200
 #define FPU_JOIN_NS    (200 * NSEC_PER_SEC) /* a hang detector only */
 #define FPU_NR_THREADS 3
+/*
+ * The KTEST runner's own priority (the boot thread's, NORMAL): a higher one lets the
+ * first thread created run on its own (and a spinning one starve the runner) whenever
+ * the runner is preempted before it has created the others; at the same priority they
+ * take turns with it from the start.
+ */
+#define FPU_PRIO       SCHED_PRIO_NORMAL
 
 static semaphore_t fpu_done;
 static unsigned fpu_bad[FPU_NR_THREADS + 1];
@@ -72,12 +79,12 @@ KTEST(fpu_registers_survive_switches) {
     reset_counts();
     fpu_stats_get(cpu, &s0);
     for (unsigned i = 0; i < FPU_NR_THREADS; i++) {
-        KTEST_EXPECT_EQ(thread_create("fpu", fpu_user, (void *)(uintptr_t)i, SCHED_PRIO_HIGH,
-                                      CPUMASK_CPU(cpu), NULL),
-                        KEEL_OK);
+        KTEST_EXPECT_EQ(
+            thread_create("fpu", fpu_user, (void *)(uintptr_t)i, FPU_PRIO, CPUMASK_CPU(cpu), NULL),
+            KEEL_OK);
     }
-    KTEST_EXPECT_EQ(thread_create("plain", plain_user, (void *)(uintptr_t)FPU_NR_THREADS,
-                                  SCHED_PRIO_HIGH, CPUMASK_CPU(cpu), NULL),
+    KTEST_EXPECT_EQ(thread_create("plain", plain_user, (void *)(uintptr_t)FPU_NR_THREADS, FPU_PRIO,
+                                  CPUMASK_CPU(cpu), NULL),
                     KEEL_OK);
     KTEST_EXPECT(fpu_join(FPU_NR_THREADS + 1));
     fpu_stats_get(cpu, &s1);
@@ -102,7 +109,7 @@ KTEST(fpu_untouched_costs_nothing) {
     reset_counts();
     fpu_stats_get(cpu, &s0);
     for (unsigned i = 0; i < 2; i++) {
-        KTEST_EXPECT_EQ(thread_create("plain", plain_user, (void *)(uintptr_t)i, SCHED_PRIO_HIGH,
+        KTEST_EXPECT_EQ(thread_create("plain", plain_user, (void *)(uintptr_t)i, FPU_PRIO,
                                       CPUMASK_CPU(cpu), NULL),
                         KEEL_OK);
     }
@@ -160,12 +167,11 @@ KTEST(fpu_state_follows_migration) {
     reset_counts();
     move_phase = 0;
     move_cpu_after = PERCPU_MAX;
-    KTEST_EXPECT_EQ(thread_create("mover", fpu_mover, (void *)(uintptr_t)to, SCHED_PRIO_HIGH,
+    KTEST_EXPECT_EQ(thread_create("mover", fpu_mover, (void *)(uintptr_t)to, FPU_PRIO,
                                   CPUMASK_CPU(from), &mover),
                     KEEL_OK);
-    KTEST_EXPECT_EQ(
-        thread_create("clobber", fpu_clobber, NULL, SCHED_PRIO_HIGH, CPUMASK_CPU(from), NULL),
-        KEEL_OK);
+    KTEST_EXPECT_EQ(thread_create("clobber", fpu_clobber, NULL, FPU_PRIO, CPUMASK_CPU(from), NULL),
+                    KEEL_OK);
     KTEST_EXPECT(fpu_join(2));
     KTEST_EXPECT_EQ(fpu_bad[0], 0);
     KTEST_EXPECT_EQ(fpu_bad[1], 0);
