@@ -2,7 +2,7 @@
 /*
  * riscv64 KTESTs of lazy FP (fpu.c, fpu.S, trap_entry.S): which instructions count as
  * FP, that the first one in a thread traps and turns sstatus.FS on (and a non-FP illegal
- * instruction does not), and that threads preempted by the tick with the unit on keep
+ * instruction does not), and that threads preempted by an interrupt with the unit on keep
  * their registers (trap return takes FS from the hart, not from the frame). Without F
  * and D, FP instructions must stay illegal instructions. The portable ones: fpu_*.
  */
@@ -12,15 +12,15 @@
 #include <kernel/kprintf.h>
 #include <kernel/ktest.h>
 #include <kernel/percpu.h>
+#include <kernel/sched.h>
 #include <kernel/sync.h>
 #include <kernel/thread.h>
 #include <kernel/timer.h>
 
 #include "riscv.h"
 
-#define JOIN_NS    (200 * NSEC_PER_SEC) /* a hang detector only */
-#define SPIN_NS    (300 * NSEC_PER_MSEC)
-#define MIN_SWITCH 4 /* switches the spinning threads must see (NORMAL quantum: 20 ms) */
+#define JOIN_NS   (200 * NSEC_PER_SEC) /* a hang detector only */
+#define HANDOVERS 100
 
 static semaphore_t done;
 
@@ -154,22 +154,44 @@ KTEST(riscv64_fpu_illegal_is_not_fp) {
     KTEST_EXPECT_EQ(traps_here(), t0);
 }
 
-/* Two threads that never yield, each checking its registers until the deadline: only
- * the tick switches them, so each resumes through a trap frame saved with FS on. */
-static uint64_t spin_until;
-static unsigned spin_bad[2], spin_checks[2];
+/*
+ * Two threads that hand the CPU to each other only through an interrupt: each marks
+ * itself yielding and sends itself a reschedule IPI, which switches in irq_exit(), so
+ * each resumes through a trap frame saved with FS on while the other thread's registers
+ * are in the unit. A trap return that took FS from the frame would let it run on them.
+ */
+static volatile unsigned turn;
+static volatile bool finished[2];
+static unsigned spin_bad[2], spin_rounds[2];
+
+/* Give the CPU up from an interrupt (the IPI is taken when interrupts come back on). */
+static void preempt_self(void) {
+    unsigned long f = arch_irq_save();
+    unsigned cpu = this_cpu_index();
+    if (sched_yield_cpu(cpu, get_monotonic_time()) == KEEL_OK) {
+        arch_ipi_send(cpu, IPI_RESCHEDULE);
+    }
+    arch_irq_restore(f);
+}
 
 static void spinner(void *arg) {
-    unsigned i = (unsigned)(uintptr_t)arg;
-    uint64_t seed = 0xf00d0000u + i;
+    unsigned me = (unsigned)(uintptr_t)arg;
+    uint64_t seed = 0xf00d0000u + me;
+    uint64_t give_up = get_monotonic_time() + JOIN_NS / 2;
+
     arch_fpu_test_fill(seed);
-    while (get_monotonic_time() < spin_until) {
-        if (!arch_fpu_test_check(seed)) {
-            spin_bad[i]++;
-            arch_fpu_test_fill(seed);
+    for (unsigned r = 0; r < HANDOVERS; r++) {
+        turn = 1 - me;
+        while (turn != me && !finished[1 - me] && get_monotonic_time() < give_up) {
+            preempt_self();
+            if (!arch_fpu_test_check(seed)) {
+                spin_bad[me]++;
+                arch_fpu_test_fill(seed);
+            }
         }
-        spin_checks[i]++;
+        spin_rounds[me]++;
     }
+    finished[me] = true;
     up(&done);
 }
 
@@ -182,9 +204,12 @@ KTEST(riscv64_fpu_preempted_keeps_registers) {
         return;
     }
     sema_init(&done, 0);
-    spin_bad[0] = spin_bad[1] = spin_checks[0] = spin_checks[1] = 0;
+    turn = 0;
+    for (unsigned i = 0; i < 2; i++) {
+        finished[i] = false;
+        spin_bad[i] = spin_rounds[i] = 0;
+    }
     fpu_stats_get(cpu, &s0);
-    spin_until = get_monotonic_time() + SPIN_NS;
     for (unsigned i = 0; i < 2; i++) {
         KTEST_EXPECT_EQ(thread_create("spin_fp", spinner, (void *)(uintptr_t)i, SCHED_PRIO_NORMAL,
                                       CPUMASK_CPU(cpu), NULL),
@@ -194,9 +219,11 @@ KTEST(riscv64_fpu_preempted_keeps_registers) {
     fpu_stats_get(cpu, &s1);
     KTEST_EXPECT_EQ(spin_bad[0], 0);
     KTEST_EXPECT_EQ(spin_bad[1], 0);
-    KTEST_EXPECT(spin_checks[0] > 0 && spin_checks[1] > 0);
-    KTEST_EXPECT(s1.restores - s0.restores >= MIN_SWITCH);
-    kprintf("riscv64_fpu_preempted_keeps_registers: %llu traps, %llu restores, %u+%u checks\n",
+    KTEST_EXPECT_EQ(spin_rounds[0], HANDOVERS);
+    KTEST_EXPECT_EQ(spin_rounds[1], HANDOVERS);
+    /* Nearly every handover loads the other thread's registers. */
+    KTEST_EXPECT(s1.restores - s0.restores >= HANDOVERS);
+    kprintf("riscv64_fpu_preempted_keeps_registers: %llu traps, %llu restores\n",
             (unsigned long long)(s1.traps - s0.traps),
-            (unsigned long long)(s1.restores - s0.restores), spin_checks[0], spin_checks[1]);
+            (unsigned long long)(s1.restores - s0.restores));
 }

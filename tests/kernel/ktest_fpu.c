@@ -19,17 +19,31 @@
 #define FPU_ROUNDS     200
 #define FPU_JOIN_NS    (200 * NSEC_PER_SEC) /* a hang detector only */
 #define FPU_NR_THREADS 3
-/*
- * The KTEST runner's own priority (the boot thread's, NORMAL): a higher one lets the
- * first thread created run on its own (and a spinning one starve the runner) whenever
- * the runner is preempted before it has created the others; at the same priority they
- * take turns with it from the start.
- */
-#define FPU_PRIO       SCHED_PRIO_NORMAL
 
 static semaphore_t fpu_done;
+static semaphore_t fpu_go;
 static unsigned fpu_bad[FPU_NR_THREADS + 1];
 static unsigned fpu_ran[FPU_NR_THREADS + 1];
+
+/*
+ * A start gate: the test threads run at a higher priority than the KTEST runner, so one
+ * created while the runner was preempted would otherwise run on its own (or spin,
+ * starving the runner) before the others exist. Each waits at the gate; the runner
+ * opens it for all n at once, with interrupts masked, so they become runnable together.
+ */
+static void fpu_wait_go(unsigned i) {
+    if (down_timeout(&fpu_go, FPU_JOIN_NS) != KEEL_OK) {
+        fpu_bad[i]++;
+    }
+}
+
+static void fpu_open_gate(unsigned n) {
+    unsigned long f = arch_irq_save();
+    for (unsigned i = 0; i < n; i++) {
+        up(&fpu_go);
+    }
+    arch_irq_restore(f);
+}
 
 static bool fpu_join(unsigned n) {
     for (unsigned i = 0; i < n; i++) {
@@ -44,6 +58,7 @@ static bool fpu_join(unsigned n) {
 static void fpu_user(void *arg) {
     unsigned i = (unsigned)(uintptr_t)arg;
     uint64_t seed = 0x5eed0000u + i;
+    fpu_wait_go(i);
     arch_fpu_test_fill(seed);
     for (unsigned r = 0; r < FPU_ROUNDS; r++) {
         thread_yield();
@@ -58,6 +73,7 @@ static void fpu_user(void *arg) {
 
 static void plain_user(void *arg) {
     unsigned i = (unsigned)(uintptr_t)arg;
+    fpu_wait_go(i);
     for (unsigned r = 0; r < FPU_ROUNDS; r++) {
         thread_yield();
         fpu_ran[i]++;
@@ -70,6 +86,7 @@ static void reset_counts(void) {
         fpu_bad[i] = fpu_ran[i] = 0;
     }
     sema_init(&fpu_done, 0);
+    sema_init(&fpu_go, 0);
 }
 
 /* Three FP threads on one CPU (with a plain one between them): no register corrupted. */
@@ -79,13 +96,14 @@ KTEST(fpu_registers_survive_switches) {
     reset_counts();
     fpu_stats_get(cpu, &s0);
     for (unsigned i = 0; i < FPU_NR_THREADS; i++) {
-        KTEST_EXPECT_EQ(
-            thread_create("fpu", fpu_user, (void *)(uintptr_t)i, FPU_PRIO, CPUMASK_CPU(cpu), NULL),
-            KEEL_OK);
+        KTEST_EXPECT_EQ(thread_create("fpu", fpu_user, (void *)(uintptr_t)i, SCHED_PRIO_HIGH,
+                                      CPUMASK_CPU(cpu), NULL),
+                        KEEL_OK);
     }
-    KTEST_EXPECT_EQ(thread_create("plain", plain_user, (void *)(uintptr_t)FPU_NR_THREADS, FPU_PRIO,
-                                  CPUMASK_CPU(cpu), NULL),
+    KTEST_EXPECT_EQ(thread_create("plain", plain_user, (void *)(uintptr_t)FPU_NR_THREADS,
+                                  SCHED_PRIO_HIGH, CPUMASK_CPU(cpu), NULL),
                     KEEL_OK);
+    fpu_open_gate(FPU_NR_THREADS + 1);
     KTEST_EXPECT(fpu_join(FPU_NR_THREADS + 1));
     fpu_stats_get(cpu, &s1);
     for (unsigned i = 0; i <= FPU_NR_THREADS; i++) {
@@ -109,10 +127,11 @@ KTEST(fpu_untouched_costs_nothing) {
     reset_counts();
     fpu_stats_get(cpu, &s0);
     for (unsigned i = 0; i < 2; i++) {
-        KTEST_EXPECT_EQ(thread_create("plain", plain_user, (void *)(uintptr_t)i, FPU_PRIO,
+        KTEST_EXPECT_EQ(thread_create("plain", plain_user, (void *)(uintptr_t)i, SCHED_PRIO_HIGH,
                                       CPUMASK_CPU(cpu), NULL),
                         KEEL_OK);
     }
+    fpu_open_gate(2);
     KTEST_EXPECT(fpu_join(2));
     fpu_stats_get(cpu, &s1);
     KTEST_EXPECT_EQ(fpu_ran[0], FPU_ROUNDS);
@@ -129,6 +148,7 @@ static struct thread *mover;
 
 static void fpu_mover(void *arg) {
     unsigned to = (unsigned)(uintptr_t)arg;
+    fpu_wait_go(0);
     arch_fpu_test_fill(0xabcdef);
     move_phase = 1;
     while (move_phase != 2) { /* the clobberer runs on our old CPU */
@@ -149,6 +169,7 @@ static void fpu_mover(void *arg) {
 
 static void fpu_clobber(void *arg) {
     (void)arg;
+    fpu_wait_go(1);
     while (move_phase != 1) {
         thread_yield();
     }
@@ -167,11 +188,13 @@ KTEST(fpu_state_follows_migration) {
     reset_counts();
     move_phase = 0;
     move_cpu_after = PERCPU_MAX;
-    KTEST_EXPECT_EQ(thread_create("mover", fpu_mover, (void *)(uintptr_t)to, FPU_PRIO,
+    KTEST_EXPECT_EQ(thread_create("mover", fpu_mover, (void *)(uintptr_t)to, SCHED_PRIO_HIGH,
                                   CPUMASK_CPU(from), &mover),
                     KEEL_OK);
-    KTEST_EXPECT_EQ(thread_create("clobber", fpu_clobber, NULL, FPU_PRIO, CPUMASK_CPU(from), NULL),
-                    KEEL_OK);
+    KTEST_EXPECT_EQ(
+        thread_create("clobber", fpu_clobber, NULL, SCHED_PRIO_HIGH, CPUMASK_CPU(from), NULL),
+        KEEL_OK);
+    fpu_open_gate(2);
     KTEST_EXPECT(fpu_join(2));
     KTEST_EXPECT_EQ(fpu_bad[0], 0);
     KTEST_EXPECT_EQ(fpu_bad[1], 0);
