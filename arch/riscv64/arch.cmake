@@ -61,6 +61,11 @@ function(keel_riscv64_tests)
     keel_qemu_test(NAME ktest.riscv64.sbi_timer
         EXPECT "Timer: SBI TIME set_timer" "[1-9][0-9]* passed, 0 failed"
         RUN --smp 4 --cmdline "ktest timer=sbi")
+    # A hart without F and D: no FP unit in use, FP instructions stay illegal instructions.
+    keel_qemu_test(NAME ktest.riscv64.no_fpu
+        EXPECT "FP: none \\(F and D in the device tree: no\\)"
+               "riscv64_fpu_preempted_keeps_registers: no F and D" "[1-9][0-9]* passed, 0 failed"
+        RUN --smp 2 --cmdline ktest=riscv64 -- -cpu rv64,f=false,d=false)
     keel_qemu_test(NAME fault.riscv64.stack_overflow STATUS 1 ALLOW_FAULT
         EXPECT "KERNEL FAULT: page fault \\(write\\): in a guard page" "  addr 0x"
                "Backtrace:" "overflow_stack[.a-z0-9]*\\+0x"
