@@ -29,7 +29,7 @@ static bool done_ready;
 
 static void done_init(void) {
     if (!done_ready) {
-        done_init();
+        sema_init(&done, 0);
         done_ready = true;
     }
 }
