@@ -131,39 +131,59 @@ static bool isa_string_has(const char *isa, size_t len, const char *ext) {
     return false;
 }
 
-/* Does the device tree list extension ext (lower case) for the hart with this id? */
-static bool hart_has_extension(const void *dtb, uint32_t size, uint64_t hart, const char *ext) {
-    struct fdt fdt;
+/* The /cpus child whose reg is this hart id, or FDT_NONE. */
+static fdt_node_t hart_node(const struct fdt *fdt, uint64_t hart) {
     fdt_node_t cpus;
+
+    if (fdt_find_path(fdt, "/cpus", &cpus) != KEEL_OK) {
+        return FDT_NONE;
+    }
+    for (fdt_node_t n = fdt_first_child(fdt, cpus); n != FDT_NONE; n = fdt_next_sibling(fdt, n)) {
+        uint64_t id, unused;
+        if (fdt_get_reg(fdt, n, 0, &id, &unused) == KEEL_OK && id == hart) {
+            return n;
+        }
+    }
+    return FDT_NONE;
+}
+
+/* Does the hart's /cpus node (FDT_NONE: no) list extension ext (lower case)? */
+static bool hart_has_extension(const struct fdt *fdt, fdt_node_t n, const char *ext) {
     const void *prop;
     uint32_t len;
 
-    if (fdt_init(&fdt, dtb, size) != KEEL_OK || fdt_find_path(&fdt, "/cpus", &cpus) != KEEL_OK) {
+    if (n == FDT_NONE) {
         return false;
     }
-    for (fdt_node_t n = fdt_first_child(&fdt, cpus); n != FDT_NONE; n = fdt_next_sibling(&fdt, n)) {
-        uint64_t id, unused;
-        if (fdt_get_reg(&fdt, n, 0, &id, &unused) != KEEL_OK || id != hart) {
-            continue;
-        }
-        /* riscv,isa-extensions: a string list, one name each (newer device trees). */
-        if (fdt_get_prop(&fdt, n, "riscv,isa-extensions", &prop, &len) == KEEL_OK) {
-            const char *s = prop;
-            size_t want = strlen(ext);
-            for (uint32_t at = 0; at < len;) {
-                size_t l = strnlen(s + at, len - at);
-                if (l == want && memcmp(s + at, ext, want) == 0) {
-                    return true;
-                }
-                at += (uint32_t)l + 1;
+    /* riscv,isa-extensions: a string list, one name each (newer device trees). */
+    if (fdt_get_prop(fdt, n, "riscv,isa-extensions", &prop, &len) == KEEL_OK) {
+        const char *s = prop;
+        size_t want = strlen(ext);
+        for (uint32_t at = 0; at < len;) {
+            size_t l = strnlen(s + at, len - at);
+            if (l == want && memcmp(s + at, ext, want) == 0) {
+                return true;
             }
+            at += (uint32_t)l + 1;
         }
-        if (fdt_get_prop(&fdt, n, "riscv,isa", &prop, &len) == KEEL_OK) {
-            return isa_string_has(prop, len, ext);
-        }
-        return false;
+    }
+    if (fdt_get_prop(fdt, n, "riscv,isa", &prop, &len) == KEEL_OK) {
+        return isa_string_has(prop, len, ext);
     }
     return false;
+}
+
+/* The boot hart's extensions that the kernel uses, from its /cpus node (one blob check). */
+static void read_hart_extensions(const void *dtb, uint32_t size, uint64_t hart) {
+    struct fdt fdt;
+    fdt_node_t n = FDT_NONE;
+
+    if (fdt_init(&fdt, dtb, size) == KEEL_OK) {
+        n = hart_node(&fdt, hart);
+    }
+    riscv_dt_svpbmt = hart_has_extension(&fdt, n, "svpbmt");
+    riscv_dt_sstc = hart_has_extension(&fdt, n, "sstc");
+    riscv_dt_fpu = hart_has_extension(&fdt, n, "f") && hart_has_extension(&fdt, n, "d");
 }
 
 /* Map the "sifive,test0" device (QEMU virt's exit finisher) for arch_power_off(). */
@@ -225,10 +245,7 @@ void riscv_boot_main(uint64_t hart, uint64_t dtb_pa, uint64_t entry_cycles) {
     if (bi->boot_cpu == UINT32_MAX) {
         boot_fail("the boot hart is not in the device tree's /cpus", KEEL_ENOTFOUND);
     }
-    riscv_dt_svpbmt = hart_has_extension(dtb, dtb_size, hart, "svpbmt");
-    riscv_dt_sstc = hart_has_extension(dtb, dtb_size, hart, "sstc");
-    riscv_dt_fpu = hart_has_extension(dtb, dtb_size, hart, "f") &&
-                   hart_has_extension(dtb, dtb_size, hart, "d");
+    read_hart_extensions(dtb, dtb_size, hart);
     if (bi->console.type == BOOT_CONSOLE_NONE) {
         boot_fail("no console UART (ns16550a) in the device tree", KEEL_ENOTFOUND);
     }
