@@ -8,11 +8,12 @@
 #include <arch/arch_fpu.h>
 
 /*
- * binutils (2.40 here) enables D for this file's code only, leaving the object's ISA
- * attribute at rv64imac; clang 14 has no ".option arch" and gets -march=rv64imafdc for
- * this file instead (arch.cmake).
+ * binutils (2.40 here) enables D for this file's code only; with push/pop around it the
+ * object's ISA attribute stays rv64imac (without, it records the last arch: +f +d).
+ * clang 14 has no ".option arch" and gets -march=rv64imafdc for this file (arch.cmake).
  */
 #ifndef __riscv_d
+    .option push
     .option arch, +d
 #endif
 
@@ -74,3 +75,7 @@ riscv_fpu_check:
     add     t0, t0, a1
     .endr
     ret
+
+#ifndef __riscv_d
+    .option pop
+#endif
