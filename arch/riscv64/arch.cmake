@@ -7,9 +7,11 @@ set(_rv ${KEEL_ROOT}/arch/riscv64)
 set(KEEL_ARCH_SOURCES
     ${_rv}/entry.S ${_rv}/trap_entry.S ${_rv}/boot.c ${_rv}/cpu.c ${_rv}/mmu.c ${_rv}/sbi.c
     ${_rv}/trap.c ${_rv}/kernel_space.c ${_rv}/tlb.c ${_rv}/context.S
-    ${_rv}/thread.c ${_rv}/irq.c ${_rv}/plic.c ${_rv}/smp.c ${_rv}/timer.c)
+    ${_rv}/thread.c ${_rv}/irq.c ${_rv}/plic.c ${_rv}/smp.c ${_rv}/timer.c ${_rv}/fpu.c
+    ${_rv}/fpu.S)
 if(KEEL_KTEST)
-    list(APPEND KEEL_ARCH_SOURCES ${_rv}/ktest_riscv64.c ${_rv}/ktest_vm.c ${_rv}/ktest_smp.c)
+    list(APPEND KEEL_ARCH_SOURCES ${_rv}/ktest_riscv64.c ${_rv}/ktest_vm.c ${_rv}/ktest_smp.c
+        ${_rv}/ktest_fpu.c)
 endif()
 set(KEEL_ARCH_LINKER_SCRIPT ${_rv}/linker.ld)
 
@@ -19,6 +21,13 @@ if(KEEL_COMPILER STREQUAL "gcc")
     set(_rv_march -march=rv64imac_zicsr_zifencei)
 else()
     set(_rv_march -march=rv64imac -mno-relax)
+endif()
+# fpu.S holds the kernel's only F/D instructions. binutils enables D inside it with
+# ".option arch, +d"; clang 14's assembler lacks that directive, so it gets an -march with
+# F and D for this file alone (a later -march wins; its .o carries no ISA attribute, and
+# lld 14 keeps the first object's, rv64imac).
+if(NOT KEEL_COMPILER STREQUAL "gcc")
+    set_source_files_properties(${_rv}/fpu.S PROPERTIES COMPILE_OPTIONS "-march=rv64imafdc")
 endif()
 add_library(keel_arch_flags INTERFACE)
 target_compile_options(keel_arch_flags INTERFACE
@@ -52,6 +61,11 @@ function(keel_riscv64_tests)
     keel_qemu_test(NAME ktest.riscv64.sbi_timer
         EXPECT "Timer: SBI TIME set_timer" "[1-9][0-9]* passed, 0 failed"
         RUN --smp 4 --cmdline "ktest timer=sbi")
+    # A hart without F and D: no FP unit in use, FP instructions stay illegal instructions.
+    keel_qemu_test(NAME ktest.riscv64.no_fpu
+        EXPECT "FP: none \\(F and D in the device tree: no\\)"
+               "riscv64_fpu_preempted_keeps_registers: no F and D" "[1-9][0-9]* passed, 0 failed"
+        RUN --smp 2 --cmdline ktest=riscv64 -- -cpu rv64,f=false,d=false)
     keel_qemu_test(NAME fault.riscv64.stack_overflow STATUS 1 ALLOW_FAULT
         EXPECT "KERNEL FAULT: page fault \\(write\\): in a guard page" "  addr 0x"
                "Backtrace:" "overflow_stack[.a-z0-9]*\\+0x"

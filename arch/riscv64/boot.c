@@ -26,6 +26,7 @@ __noreturn void riscv_boot_main(uint64_t hart, uint64_t dtb_pa, uint64_t entry_c
 static struct boot_info boot_info;
 uint64_t riscv_boot_hart;
 bool riscv_dt_svpbmt;
+bool riscv_dt_fpu;
 static char firmware_name[48];
 
 /*
@@ -74,9 +75,45 @@ static kstatus_t direct_map_run(uint64_t base, uint64_t size, void *ctx) {
     return riscv_direct_map(base, size);
 }
 
+static bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+/*
+ * True if the ISA string names single-letter extension c (lower case): in the letters
+ * after "rv64" ("rv64imafdc_zicsr"; "g" is "imafd") or in a later single-letter part
+ * (the versioned form "rv64i2p1_m2p0_f2p2_d2p2"; a "p" between digits is a version).
+ */
+static bool isa_string_has_letter(const char *isa, size_t len, char c) {
+    if (len < 4 || (isa[0] | 0x20) != 'r' || (isa[1] | 0x20) != 'v') {
+        return false;
+    }
+    bool single = true; /* in a part of single-letter extensions */
+    for (size_t i = 4; i < len && isa[i] != '\0'; i++) {
+        char l = (char)(isa[i] | 0x20);
+        if (isa[i] == '_') {
+            /* Multi-letter names start with z, s, x or h; anything else is single letters. */
+            char next = i + 1 < len ? (char)(isa[i + 1] | 0x20) : '\0';
+            single = next != 'z' && next != 's' && next != 'x' && next != 'h';
+            continue;
+        }
+        if (!single || is_digit(isa[i]) ||
+            (l == 'p' && is_digit(isa[i - 1]) && i + 1 < len && is_digit(isa[i + 1]))) {
+            continue;
+        }
+        if (l == c || (l == 'g' && (c == 'i' || c == 'm' || c == 'a' || c == 'f' || c == 'd'))) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* True if the ISA string (riscv,isa: "rv64imac_zicsr_svpbmt") names extension ext. */
 static bool isa_string_has(const char *isa, size_t len, const char *ext) {
     size_t n = strlen(ext);
+    if (n == 1) {
+        return isa_string_has_letter(isa, len, ext[0]);
+    }
     for (size_t i = 0; i < len && isa[i] != '\0'; i++) {
         /* Multi-letter extensions follow an underscore; names are case-insensitive. */
         if (isa[i] != '_' || i + 1 + n > len) {
@@ -94,39 +131,59 @@ static bool isa_string_has(const char *isa, size_t len, const char *ext) {
     return false;
 }
 
-/* Does the device tree list extension ext (lower case) for the hart with this id? */
-static bool hart_has_extension(const void *dtb, uint32_t size, uint64_t hart, const char *ext) {
-    struct fdt fdt;
+/* The /cpus child whose reg is this hart id, or FDT_NONE. */
+static fdt_node_t hart_node(const struct fdt *fdt, uint64_t hart) {
     fdt_node_t cpus;
+
+    if (fdt_find_path(fdt, "/cpus", &cpus) != KEEL_OK) {
+        return FDT_NONE;
+    }
+    for (fdt_node_t n = fdt_first_child(fdt, cpus); n != FDT_NONE; n = fdt_next_sibling(fdt, n)) {
+        uint64_t id, unused;
+        if (fdt_get_reg(fdt, n, 0, &id, &unused) == KEEL_OK && id == hart) {
+            return n;
+        }
+    }
+    return FDT_NONE;
+}
+
+/* Does the hart's /cpus node (FDT_NONE: no) list extension ext (lower case)? */
+static bool hart_has_extension(const struct fdt *fdt, fdt_node_t n, const char *ext) {
     const void *prop;
     uint32_t len;
 
-    if (fdt_init(&fdt, dtb, size) != KEEL_OK || fdt_find_path(&fdt, "/cpus", &cpus) != KEEL_OK) {
+    if (n == FDT_NONE) {
         return false;
     }
-    for (fdt_node_t n = fdt_first_child(&fdt, cpus); n != FDT_NONE; n = fdt_next_sibling(&fdt, n)) {
-        uint64_t id, unused;
-        if (fdt_get_reg(&fdt, n, 0, &id, &unused) != KEEL_OK || id != hart) {
-            continue;
-        }
-        /* riscv,isa-extensions: a string list, one name each (newer device trees). */
-        if (fdt_get_prop(&fdt, n, "riscv,isa-extensions", &prop, &len) == KEEL_OK) {
-            const char *s = prop;
-            size_t want = strlen(ext);
-            for (uint32_t at = 0; at < len;) {
-                size_t l = strnlen(s + at, len - at);
-                if (l == want && memcmp(s + at, ext, want) == 0) {
-                    return true;
-                }
-                at += (uint32_t)l + 1;
+    /* riscv,isa-extensions: a string list, one name each (newer device trees). */
+    if (fdt_get_prop(fdt, n, "riscv,isa-extensions", &prop, &len) == KEEL_OK) {
+        const char *s = prop;
+        size_t want = strlen(ext);
+        for (uint32_t at = 0; at < len;) {
+            size_t l = strnlen(s + at, len - at);
+            if (l == want && memcmp(s + at, ext, want) == 0) {
+                return true;
             }
+            at += (uint32_t)l + 1;
         }
-        if (fdt_get_prop(&fdt, n, "riscv,isa", &prop, &len) == KEEL_OK) {
-            return isa_string_has(prop, len, ext);
-        }
-        return false;
+    }
+    if (fdt_get_prop(fdt, n, "riscv,isa", &prop, &len) == KEEL_OK) {
+        return isa_string_has(prop, len, ext);
     }
     return false;
+}
+
+/* The boot hart's extensions that the kernel uses, from its /cpus node (one blob check). */
+static void read_hart_extensions(const void *dtb, uint32_t size, uint64_t hart) {
+    struct fdt fdt;
+    fdt_node_t n = FDT_NONE;
+
+    if (fdt_init(&fdt, dtb, size) == KEEL_OK) {
+        n = hart_node(&fdt, hart);
+    }
+    riscv_dt_svpbmt = hart_has_extension(&fdt, n, "svpbmt");
+    riscv_dt_sstc = hart_has_extension(&fdt, n, "sstc");
+    riscv_dt_fpu = hart_has_extension(&fdt, n, "f") && hart_has_extension(&fdt, n, "d");
 }
 
 /* Map the "sifive,test0" device (QEMU virt's exit finisher) for arch_power_off(). */
@@ -188,8 +245,7 @@ void riscv_boot_main(uint64_t hart, uint64_t dtb_pa, uint64_t entry_cycles) {
     if (bi->boot_cpu == UINT32_MAX) {
         boot_fail("the boot hart is not in the device tree's /cpus", KEEL_ENOTFOUND);
     }
-    riscv_dt_svpbmt = hart_has_extension(dtb, dtb_size, hart, "svpbmt");
-    riscv_dt_sstc = hart_has_extension(dtb, dtb_size, hart, "sstc");
+    read_hart_extensions(dtb, dtb_size, hart);
     if (bi->console.type == BOOT_CONSOLE_NONE) {
         boot_fail("no console UART (ns16550a) in the device tree", KEEL_ENOTFOUND);
     }

@@ -30,6 +30,13 @@
 #define SSTATUS_SPP  (1UL << 8)
 #define SSTATUS_SUM  (1UL << 18)
 
+/* sstatus.FS (bits 14:13), the F/D unit's state: Off traps every FP instruction. */
+#define SSTATUS_FS         (3UL << 13)
+#define SSTATUS_FS_OFF     (0UL << 13)
+#define SSTATUS_FS_INITIAL (1UL << 13)
+#define SSTATUS_FS_CLEAN   (2UL << 13)
+#define SSTATUS_FS_DIRTY   (3UL << 13)
+
 /* scause: the top bit marks an interrupt; the rest is the code. */
 #define SCAUSE_INTERRUPT (1UL << 63)
 #define CAUSE_BREAKPOINT 3
@@ -147,6 +154,20 @@ long riscv_hart_status(uint64_t hwid);
 
 /* The device tree lists Svpbmt for the boot hart (riscv,isa or riscv,isa-extensions). */
 extern bool riscv_dt_svpbmt;
+
+/* FP (fpu.c): the boot hart's device tree lists F and D; and the unit is in use (FS can
+ * be turned on too; decided by the boot hart's arch_fpu_cpu_init). */
+extern bool riscv_dt_fpu;
+extern bool riscv_fpu_present;
+struct trap_frame;
+/*
+ * An illegal instruction from S-mode: if it is an F/D instruction that trapped because
+ * FS was Off, let fpu_trap() enable the unit (true: return to the instruction). A refusal
+ * (interrupt handler, idle thread, ...) is fatal. false: not an FP trap, handle as before.
+ */
+bool riscv_fpu_trap(struct trap_frame *tf);
+/* Does this instruction (16 or 32 bits) need sstatus.FS on? F/D/Q/Zfh and fcsr access. */
+bool riscv_insn_is_fp(uint32_t insn);
 
 /* Direct-map pointer to physical address pa (valid once riscv_direct_map() covered it). */
 static inline void *dm_ptr(uint64_t pa) {

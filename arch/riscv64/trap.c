@@ -2,7 +2,8 @@
 /*
  * riscv64 trap handling in C: names the cause from scause, routes page faults to the VM
  * layer (vm_fault) and reports what it cannot resolve, hands other unexpected traps to
- * trap_fatal() with stval as the fault address, reports kernel stack overflows caught by
+ * trap_fatal() with stval as the fault address, gives F/D instructions that trapped
+ * with the unit off to the lazy FP code (fpu.c), reports kernel stack overflows caught by
  * trap_entry.S, and lets the arch KTESTs take one expected trap and step over the
  * instruction. Register dump with ABI names.
  */
@@ -191,6 +192,9 @@ void riscv_trap_handler(struct trap_frame *tf) {
     if (is_page_fault(code)) {
         page_fault(tf, code);
         return;
+    }
+    if (code == CAUSE_ILLEGAL_INSN && riscv_fpu_trap(tf)) {
+        return; /* an F/D instruction with the unit off: it is on now (fpu.c) */
     }
     if (take_expected(tf, code, NULL)) {
         return;

@@ -4,11 +4,12 @@
  * the current kernel stack, all of x1-x31 plus sepc, sstatus, scause and stval are
  * saved in a struct trap_frame, riscv_trap_handler(tf) runs (interrupts included: it may
  * switch threads before it returns), and the frame (possibly with a new sepc) is
- * restored before sret. A frame that would go below this hart's stack limit (tp's
- * percpu.arch_scratch: a stack overflow into the guard page) is built on the overflow
- * stack instead and riscv_stack_overflow(tf) reports it; the first hart to overflow
- * owns that stack, later ones stop. sscratch is 0 while in the kernel; the vector
- * borrows it for one register. The user-mode issue will keep the kernel tp there.
+ * restored before sret, all but sstatus.FS (the hart's F/D unit state, fpu.c). A frame
+ * that would go below this hart's stack limit (tp's percpu.arch_scratch: a stack
+ * overflow into the guard page) is built on the overflow stack instead and
+ * riscv_stack_overflow(tf) reports it; the first hart to overflow owns that stack, later
+ * ones stop. sscratch is 0 while in the kernel; the vector borrows it for one register.
+ * The user-mode issue will keep the kernel tp there.
  */
 #include <arch/arch_trap.h>
 
@@ -77,7 +78,18 @@ trap_entry:
 
     ld      t0, TRAP_FRAME_SEPC(sp)
     csrw    sepc, t0
+    /*
+     * sstatus from the frame, but FS (the F/D unit's state) as it is now: the handler
+     * may have turned the unit on (fpu_trap) or this thread may have been switched out
+     * and resumed here with the unit off and another thread's registers in it.
+     * t0 ^= (t0 ^ live) & FS: the frame's value with the live FS bits.
+     */
     ld      t0, TRAP_FRAME_SSTATUS(sp)
+    csrr    t1, sstatus
+    li      t2, TRAP_SSTATUS_FS
+    xor     t1, t1, t0
+    and     t1, t1, t2
+    xor     t0, t0, t1
     csrw    sstatus, t0
     ld      x1, 1*8(sp)
     ld      x3, 3*8(sp)

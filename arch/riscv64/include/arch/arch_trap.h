@@ -12,6 +12,12 @@
 #define TRAP_FRAME_SCAUSE  (34 * 8)
 #define TRAP_FRAME_STVAL   (35 * 8)
 
+/*
+ * sstatus.FS: trap_entry.S restores sstatus from the frame except these bits, which keep
+ * their live value (the F/D unit's state belongs to the hart: fpu.c).
+ */
+#define TRAP_SSTATUS_FS (3 << 13)
+
 #ifndef __ASSEMBLER__
 #include <kernel/compiler.h>
 #include <stdint.h>
