@@ -121,7 +121,7 @@ static void switch_to(struct percpu *pc, struct thread *prev, struct thread *nex
  * scheduler's and the timer queue's next events; between two runnable threads (yield,
  * preemption) only the new thread's slice end can be earlier than what is armed.
  */
-static void rearm_after(struct thread *prev, struct thread *next, bool blocked) {
+static inline void rearm_after(struct thread *prev, struct thread *next, bool blocked) {
     struct percpu *pc = arch_this_cpu();
     if (!blocked && prev != pc->idle && next != pc->idle) {
         const struct sched_entity *e = &next->se;
@@ -134,8 +134,8 @@ static void rearm_after(struct thread *prev, struct thread *next, bool blocked) 
 }
 
 /* Run what the policy picked (se, NULL for the idle thread) instead of prev. */
-static inline void run_picked(struct percpu *pc, struct thread *prev, struct sched_entity *se,
-                              bool blocked) {
+static __always_inline void run_picked(struct percpu *pc, struct thread *prev,
+                                       struct sched_entity *se, bool blocked) {
     struct thread *next = se != NULL ? thread_of(se) : pc->idle;
     if (next != prev) {
         rearm_after(prev, next, blocked); /* before: it needs only this CPU's state */

@@ -633,22 +633,21 @@ kstatus_t sched_yield_pick(unsigned cpu, uint64_t now_ns, struct sched_entity **
     struct sched_cpu *rq = rq_of(cpu);
     /* An opaque copy: else gcc recomputes &sched_cpus[cpu] at each use on this hot path. */
     __asm__("" : "+r"(rq));
-    unsigned long flags;
-    spin_lock_irqsave(&rq->lock, &flags);
+    spin_lock(&rq->lock); /* interrupts are masked by the contract: no save needed */
     struct sched_entity *p = rq_curr(rq);
     if (p == NULL || p->state != SCHED_RUNNING) {
-        spin_unlock_irqrestore(&rq->lock, flags);
+        spin_unlock(&rq->lock);
         return KEEL_EINVAL;
     }
     rq_account_entity(rq, p, now_ns);
     struct sched_entity *n = sched_yield_fast_enabled ? yield_fast(rq, p, now_ns) : NULL;
     if (n != NULL) {
-        spin_unlock_irqrestore(&rq->lock, flags);
+        spin_unlock(&rq->lock);
         *next = n;
         return KEEL_OK;
     }
     p->yield_pending = true;
-    *next = pick_locked(rq, now_ns, flags);
+    *next = pick_locked(rq, now_ns, arch_irq_save()); /* already masked: restores masked */
     return KEEL_OK;
 }
 
