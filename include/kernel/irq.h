@@ -8,6 +8,7 @@
 #define KERNEL_IRQ_H
 
 #include <arch/irq.h>
+#include <kernel/percpu.h>
 #include <kernel/types.h>
 
 typedef void (*irq_handler_t)(unsigned irq, void *data);
@@ -58,7 +59,10 @@ void irq_timer_rearm(void);
 
 /* Is this CPU's one-shot programmed to fire by deadline_ns (so a re-arm can be skipped)?
  * Interrupts masked. */
-bool irq_timer_covers(uint64_t deadline_ns);
+static inline bool irq_timer_covers(uint64_t deadline_ns) {
+    uint64_t armed = arch_this_cpu()->timer_armed_ns;
+    return armed != 0 && armed <= deadline_ns;
+}
 
 /* Times a device line fired, and how many of those no handler claimed (tests). */
 uint64_t irq_line_count_fired(unsigned irq);

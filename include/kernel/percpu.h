@@ -26,6 +26,15 @@ struct percpu {
     uint64_t ipi_count[2];  /* IPIs received, by enum ipi_kind */
     uint64_t timer_count;   /* timer interrupts */
     uintptr_t arch[8];      /* arch-private per-CPU words (TSS pointer, PLIC context...) */
+    /* (arch assembly uses the offsets above: add new fields below) */
+    uint64_t timer_armed_ns; /* deadline last programmed, 0 once it fired (irq_timer.c) */
+    /* The thread layer's switch state (src/proc/thread.c): the thread a switch just left
+     * (released once we are off its stack), a thread the idle thread must hand over to,
+     * and whether the switch comes from a thread that blocked. */
+    struct thread *switch_prev;
+    struct thread *handoff;
+    bool blocking_switch;
+    bool fpu_live; /* the running thread has the FP/SIMD unit enabled (src/proc/fpu.c) */
 };
 
 STATIC_ASSERT(__builtin_offsetof(struct percpu, self) == 0, "arch code loads self at 0");

@@ -152,11 +152,13 @@ struct sched_cpu {
     struct pheap edf_release;
     uint64_t edf_bw; /* admitted bandwidth, SCHED_BW_ONE units */
     uint64_t next_balance_ns;
+    uint64_t aging_at; /* no queued thread ages before this (a lower bound; rq_age) */
     uint16_t id;
     /* statistics */
     uint64_t nr_picks;
     uint64_t nr_idle_picks;
     uint64_t nr_steals;
+    uint64_t nr_yield_fast; /* yields done by the in-place fast path */
     uint64_t edf_misses;
 };
 
@@ -250,6 +252,16 @@ uint64_t sched_next_event(unsigned cpu);
  * queue (keeping the rest of its quantum), EDF completes its job. Then sched_pick_next.
  */
 __must_check kstatus_t sched_yield_cpu(unsigned cpu, uint64_t now_ns);
+
+/*
+ * sched_yield_cpu and sched_pick_next in one step (one run-queue lock round): *next is
+ * what cpu runs now (the caller's own entity when nothing else may run before it, NULL
+ * for the idle loop). KEEL_EINVAL when cpu has no running entity (nothing done). IRQs off.
+ */
+__must_check kstatus_t sched_yield_pick(unsigned cpu, uint64_t now_ns, struct sched_entity **next);
+
+/* Host tests: false makes sched_yield_pick always take the general path (default true). */
+extern bool sched_yield_fast_enabled;
 
 /*
  * First half of the no-lost-wake-up protocol: e (running on cpu) is about to check a

@@ -10,9 +10,6 @@
 #include <kernel/sched.h>
 #include <kernel/timer.h>
 
-/* Per CPU: the deadline (ns) last programmed, 0 once it fired (for irq_timer_covers). */
-static uint64_t armed_ns[PERCPU_MAX];
-
 kstatus_t irq_clock_init(void) {
     return clock_register(arch_timer_freq_hz(), arch_timer_now_ticks);
 }
@@ -35,7 +32,7 @@ void irq_timer_rearm(void) {
     }
     /* Always written (no cache of the last value): arch code and arch tests may have
      * re-programmed or cancelled the one-shot meanwhile. */
-    armed_ns[cpu] = next;
+    arch_this_cpu()->timer_armed_ns = next;
     arch_timer_set_oneshot(clock_deadline_to_ticks(next));
 }
 
@@ -43,16 +40,11 @@ void irq_handle_timer(void) {
     struct percpu *pc = arch_this_cpu();
     unsigned cpu = pc->index;
     pc->timer_count++;
-    armed_ns[cpu] = 0;
+    pc->timer_armed_ns = 0;
     uint64_t now = get_monotonic_time();
     timer_run_expired(cpu, now);
     if (pc->current != NULL && sched_tick(cpu, get_monotonic_time())) {
         pc->need_resched = true;
     }
     irq_timer_rearm();
-}
-
-bool irq_timer_covers(uint64_t deadline_ns) {
-    uint64_t armed = armed_ns[this_cpu_index()];
-    return armed != 0 && armed <= deadline_ns;
 }

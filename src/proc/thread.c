@@ -21,12 +21,10 @@ static struct thread boot_thread;
 static uint64_t next_thread_id = 1; /* 0 is the boot thread */
 static bool threading_started;
 
-/* Per CPU: the thread a switch just left (its on_cpu is cleared once we are off its
- * stack), and a thread to hand over to from the idle thread (see switch_to). */
-static struct thread *switch_prev[PERCPU_MAX];
-static struct thread *handoff[PERCPU_MAX];
-/* Per CPU: the switch comes from a thread that blocked (it may have armed a timeout). */
-static bool blocking_switch[PERCPU_MAX];
+/* Per CPU in struct percpu: switch_prev, the thread a switch just left (its on_cpu is
+ * cleared once we are off its stack); handoff, a thread the idle thread must switch to
+ * (see switch_to); blocking_switch, the switch comes from a thread that blocked (it may
+ * have armed a timeout). */
 
 /* Exited threads, freed by thread_reap() in thread context. */
 static spinlock_t reap_lock = SPINLOCK_INIT;
@@ -53,11 +51,11 @@ static void wait_off_cpu(struct thread *t) {
  * on whatever CPU it now runs): release the thread we came from, and if a hand-off was
  * left for the idle thread, wait for that thread to leave its old CPU and go on to it.
  */
-static void finish_switch(void) {
+static void finish_switch_slow(void) {
     for (;;) {
         struct percpu *pc = arch_this_cpu();
-        struct thread *done = switch_prev[pc->index];
-        switch_prev[pc->index] = NULL;
+        struct thread *done = pc->switch_prev;
+        pc->switch_prev = NULL;
         if (done != NULL) {
             bool dead = done->exiting;
             __atomic_store_n(&done->on_cpu, 0, __ATOMIC_RELEASE);
@@ -69,18 +67,31 @@ static void finish_switch(void) {
                 spin_unlock_irqrestore(&reap_lock, flags);
             }
         }
-        struct thread *next = handoff[pc->index];
+        struct thread *next = pc->handoff;
         if (next == NULL) {
             return;
         }
         /* We are pc's idle thread and hold no other thread's stack: safe to wait. */
-        handoff[pc->index] = NULL;
+        pc->handoff = NULL;
         wait_off_cpu(next);
         next->on_cpu = 1;
-        switch_prev[pc->index] = pc->idle;
+        pc->switch_prev = pc->idle;
         pc->current = next;
         arch_context_switch(&pc->idle->ctx, &next->ctx);
     }
+}
+
+/* finish_switch_slow() with the common case inline: a live thread to release, no
+ * hand-off. (exiting is read before on_cpu is released: after it the thread may go.) */
+static inline void finish_switch(void) {
+    struct percpu *pc = arch_this_cpu();
+    struct thread *done = pc->switch_prev;
+    if (done != NULL && !done->exiting && pc->handoff == NULL) {
+        pc->switch_prev = NULL;
+        __atomic_store_n(&done->on_cpu, 0, __ATOMIC_RELEASE);
+        return;
+    }
+    finish_switch_slow();
 }
 
 /*
@@ -95,13 +106,13 @@ static void switch_to(struct percpu *pc, struct thread *prev, struct thread *nex
         if (prev == pc->idle) {
             wait_off_cpu(next);
         } else {
-            handoff[pc->index] = next;
+            pc->handoff = next;
             next = pc->idle;
         }
     }
     fpu_switch_out(prev);
     next->on_cpu = 1;
-    switch_prev[pc->index] = prev;
+    pc->switch_prev = prev;
     pc->current = next;
     arch_context_switch(&prev->ctx, &next->ctx);
     finish_switch();
@@ -112,7 +123,7 @@ static void switch_to(struct percpu *pc, struct thread *prev, struct thread *nex
  * scheduler's and the timer queue's next events; between two runnable threads (yield,
  * preemption) only the new thread's slice end can be earlier than what is armed.
  */
-static void rearm_after(struct thread *prev, struct thread *next, bool blocked) {
+static inline void rearm_after(struct thread *prev, struct thread *next, bool blocked) {
     struct percpu *pc = arch_this_cpu();
     if (!blocked && prev != pc->idle && next != pc->idle) {
         const struct sched_entity *e = &next->se;
@@ -124,17 +135,9 @@ static void rearm_after(struct thread *prev, struct thread *next, bool blocked) 
     irq_timer_rearm();
 }
 
-/* schedule() with the time already read. Interrupts masked. */
-static void schedule_at(uint64_t now) {
-    struct percpu *pc = arch_this_cpu();
-    struct thread *prev = pc->current;
-    if (prev == NULL || !threading_started) {
-        return;
-    }
-    bool blocked = blocking_switch[pc->index];
-    blocking_switch[pc->index] = false;
-    pc->need_resched = false;
-    struct sched_entity *se = sched_pick_next(pc->index, now);
+/* Run what the policy picked (se, NULL for the idle thread) instead of prev. */
+static __always_inline void run_picked(struct percpu *pc, struct thread *prev,
+                                       struct sched_entity *se, bool blocked) {
     struct thread *next = se != NULL ? thread_of(se) : pc->idle;
     if (next != prev) {
         rearm_after(prev, next, blocked); /* before: it needs only this CPU's state */
@@ -142,6 +145,19 @@ static void schedule_at(uint64_t now) {
     } else if (blocked || prev == pc->idle) {
         irq_timer_rearm();
     }
+}
+
+/* schedule() with the time already read. Interrupts masked. */
+static void schedule_at(uint64_t now) {
+    struct percpu *pc = arch_this_cpu();
+    struct thread *prev = pc->current;
+    if (prev == NULL || !threading_started) {
+        return;
+    }
+    bool blocked = pc->blocking_switch;
+    pc->blocking_switch = false;
+    pc->need_resched = false;
+    run_picked(pc, prev, sched_pick_next(pc->index, now), blocked);
 }
 
 void schedule(void) {
@@ -153,7 +169,7 @@ void schedule(void) {
 /* The blocking helpers' switch: the blocked thread may have armed a timeout here. */
 static void switch_out_blocked(void) {
     unsigned long flags = arch_irq_save();
-    blocking_switch[arch_this_cpu()->index] = true;
+    arch_this_cpu()->blocking_switch = true;
     schedule_at(get_monotonic_time());
     arch_irq_restore(flags);
 }
@@ -283,11 +299,12 @@ struct thread *thread_current(void) {
 void thread_yield(void) {
     unsigned long flags = arch_irq_save();
     struct percpu *pc = arch_this_cpu();
-    if (threading_started && pc->current != pc->idle) {
-        uint64_t now = get_monotonic_time();
-        if (sched_yield_cpu(pc->index, now) == KEEL_OK) {
-            schedule_at(now);
-        }
+    struct thread *prev = pc->current;
+    struct sched_entity *se;
+    if (threading_started && prev != pc->idle &&
+        sched_yield_pick(pc->index, get_monotonic_time(), &se) == KEEL_OK) {
+        pc->need_resched = false;
+        run_picked(pc, prev, se, false);
     }
     arch_irq_restore(flags);
 }

@@ -44,7 +44,7 @@ int sched_steal_victim(const uint32_t *load, unsigned ncpus, unsigned thief, cpu
 static struct sched_entity *find_stealable(struct sched_cpu *victim, unsigned thief) {
     uint32_t bm = victim->bitmap;
     while (bm != 0) {
-        unsigned q = 31u - (unsigned)__builtin_clz(bm);
+        unsigned q = highest_queue(bm);
         bm &= ~(1u << q);
         for (struct sched_entity *e = victim->q[q].head; e != NULL; e = e->rq_next) {
             if ((e->affinity & CPUMASK_CPU(thief)) != 0) {

@@ -19,7 +19,17 @@ static const uint64_t quantum_ns[SCHED_LEVELS] = {
 };
 
 STATIC_ASSERT(SCHED_MAX_CPUS <= 64, "cpumask_t is one 64-bit word");
-STATIC_ASSERT(SCHED_NR_QUEUES <= 32, "queue bitmap is 32 bits");
+STATIC_ASSERT(SCHED_NR_QUEUES <= 6, "sched_highest_queue[] has 2^6 entries");
+
+/* Index of the highest set bit of i (0 for 0, never looked up). */
+#define HQ2(i)   ((i) >= 2 ? 1 : 0)
+#define HQ4(i)   ((i) >= 4 ? 2 + HQ2((i) >> 2) : HQ2(i))
+#define HQ8(i)   ((i) >= 16 ? 4 + HQ2((i) >> 4) : HQ4(i))
+#define HQ(i)    ((i) >= 32 ? 5 : HQ8(i))
+#define HQ_4(i)  HQ(i), HQ((i) + 1), HQ((i) + 2), HQ((i) + 3)
+#define HQ_16(i) HQ_4(i), HQ_4((i) + 4), HQ_4((i) + 8), HQ_4((i) + 12)
+const uint8_t sched_highest_queue[1u << SCHED_NR_QUEUES] = {HQ_16(0), HQ_16(16), HQ_16(32),
+                                                            HQ_16(48)};
 
 uint64_t sched_quantum_ns(unsigned level) {
     return level < SCHED_LEVELS ? quantum_ns[level] : 0;
@@ -36,6 +46,7 @@ kstatus_t sched_init(unsigned ncpus) {
         pheap_init(&rq->edf_ready);
         pheap_init(&rq->edf_release);
         rq->id = (uint16_t)i;
+        rq->aging_at = TIME_NEVER;
     }
     sched_ncpus = ncpus;
     timer_subsystem_init(ncpus);
@@ -146,20 +157,9 @@ void sched_kick(unsigned cpu) {
 /* ---- MLFQ queues ---- */
 
 void rq_enqueue(struct sched_cpu *rq, struct sched_entity *e, unsigned q, uint64_t now) {
-    e->rq_next = NULL;
-    e->rq_prev = rq->q[q].tail;
-    if (rq->q[q].tail != NULL) {
-        rq->q[q].tail->rq_next = e;
-    } else {
-        rq->q[q].head = e;
-    }
-    rq->q[q].tail = e;
-    rq->bitmap |= 1u << q;
+    rq_list_append(rq, e, q, now);
     rq->nr_queued++;
     rq_update_load(rq);
-    e->queue = (uint8_t)q;
-    e->state = SCHED_QUEUED;
-    e->wait_since_ns = now;
 }
 
 void rq_enqueue_by_wait(struct sched_cpu *rq, struct sched_entity *e, unsigned q, uint64_t since) {
@@ -185,21 +185,7 @@ void rq_enqueue_by_wait(struct sched_cpu *rq, struct sched_entity *e, unsigned q
 }
 
 void rq_dequeue(struct sched_cpu *rq, struct sched_entity *e) {
-    unsigned q = e->queue;
-    if (e->rq_prev != NULL) {
-        e->rq_prev->rq_next = e->rq_next;
-    } else {
-        rq->q[q].head = e->rq_next;
-    }
-    if (e->rq_next != NULL) {
-        e->rq_next->rq_prev = e->rq_prev;
-    } else {
-        rq->q[q].tail = e->rq_prev;
-    }
-    if (rq->q[q].head == NULL) {
-        rq->bitmap &= ~(1u << q);
-    }
-    e->rq_next = e->rq_prev = NULL;
+    rq_list_remove(rq, e);
     rq->nr_queued--;
     rq_update_load(rq);
 }
@@ -208,37 +194,9 @@ uint32_t rq_load(const struct sched_cpu *rq) {
     return __atomic_load_n(&rq->load, __ATOMIC_RELAXED);
 }
 
-void rq_update_load(struct sched_cpu *rq) {
-    const struct sched_entity *c = rq_curr(rq);
-    uint32_t running = c != NULL && c->klass == SCHED_CLASS_MLFQ && c->state == SCHED_RUNNING;
-    __atomic_store_n(&rq->load, rq->nr_queued + running, __ATOMIC_RELAXED);
-}
-
 void rq_snapshot_loads(uint32_t *load) {
     for (unsigned i = 0; i < sched_ncpus; i++) {
         load[i] = rq_load(rq_of(i));
-    }
-}
-
-static unsigned highest_queue(uint32_t bitmap) {
-    return 31u - (unsigned)__builtin_clz(bitmap);
-}
-
-void rq_account(struct sched_cpu *rq, uint64_t now) {
-    struct sched_entity *e = rq_curr(rq);
-    if (now > rq->now_ns) {
-        rq->now_ns = now;
-    }
-    if (e == NULL || e->state != SCHED_RUNNING) {
-        return;
-    }
-    uint64_t delta = now > e->exec_start_ns ? now - e->exec_start_ns : 0;
-    e->exec_start_ns = now > e->exec_start_ns ? now : e->exec_start_ns;
-    e->sum_exec_ns += delta;
-    if (e->klass == SCHED_CLASS_EDF) {
-        e->edf_budget_ns = delta >= e->edf_budget_ns ? 0 : e->edf_budget_ns - delta;
-    } else {
-        e->slice_left_ns = delta >= e->slice_left_ns ? 0 : e->slice_left_ns - delta;
     }
 }
 
@@ -269,9 +227,16 @@ void rq_make_runnable(struct sched_cpu *rq, struct sched_entity *e, uint64_t now
     }
 }
 
+static uint64_t rq_aging_event(const struct sched_cpu *rq);
+
 /* Move threads that waited SCHED_AGING_NS in a level queue to the boost queue, oldest
- * first. Each level is FIFO by wait time, so only heads need looking at. */
+ * first. Each level is FIFO by wait time, so only heads need looking at. rq->aging_at is
+ * a lower bound on when the first head ages (enqueues lower it, dequeues leave it), so
+ * before it nothing needs looking at; after a scan it is exact again. */
 static void rq_age(struct sched_cpu *rq, uint64_t now) {
+    if (now < rq->aging_at) {
+        return;
+    }
     for (;;) {
         struct sched_entity *oldest = NULL;
         for (unsigned q = 0; q < SCHED_LEVELS; q++) {
@@ -282,6 +247,7 @@ static void rq_age(struct sched_cpu *rq, uint64_t now) {
             }
         }
         if (oldest == NULL) {
+            rq->aging_at = rq_aging_event(rq);
             return;
         }
         rq_dequeue(rq, oldest);
@@ -541,7 +507,7 @@ static void migrate_prev(struct sched_cpu *rq, struct sched_entity *p, unsigned 
 
 /* Choose and dequeue the next entity (rq locked). */
 static struct sched_entity *rq_choose(struct sched_cpu *rq, uint64_t now) {
-    struct sched_entity *e = edf_pick(rq);
+    struct sched_entity *e = pheap_min(&rq->edf_ready) != NULL ? edf_pick(rq) : NULL;
     if (e == NULL && rq->bitmap != 0) {
         unsigned q = highest_queue(rq->bitmap);
         e = rq->q[q].head;
@@ -556,13 +522,9 @@ static struct sched_entity *rq_choose(struct sched_cpu *rq, uint64_t now) {
     return e;
 }
 
-struct sched_entity *sched_pick_next(unsigned cpu, uint64_t now_ns) {
-    if (cpu >= sched_ncpus) {
-        return NULL;
-    }
-    struct sched_cpu *rq = rq_of(cpu);
-    unsigned long flags;
-    spin_lock_irqsave(&rq->lock, &flags);
+/* sched_pick_next with rq locked (flags from its lock); unlocks it. */
+static struct sched_entity *pick_locked(struct sched_cpu *rq, uint64_t now_ns,
+                                        unsigned long flags) {
     rq_account(rq, now_ns);
     struct sched_entity *prev = rq->curr;
     rq->curr = NULL;
@@ -578,7 +540,7 @@ struct sched_entity *sched_pick_next(unsigned cpu, uint64_t now_ns) {
     struct sched_entity *next = rq_choose(rq, now_ns);
     if (next == NULL) {
         spin_unlock_irqrestore(&rq->lock, flags);
-        (void)sched_steal(cpu, now_ns);
+        (void)sched_steal(rq->id, now_ns);
         spin_lock_irqsave(&rq->lock, &flags);
         next = rq_choose(rq, now_ns);
     }
@@ -588,6 +550,105 @@ struct sched_entity *sched_pick_next(unsigned cpu, uint64_t now_ns) {
     rq->nr_idle_picks += next == NULL;
     spin_unlock_irqrestore(&rq->lock, flags);
     return next;
+}
+
+struct sched_entity *sched_pick_next(unsigned cpu, uint64_t now_ns) {
+    if (cpu >= sched_ncpus) {
+        return NULL;
+    }
+    struct sched_cpu *rq = rq_of(cpu);
+    unsigned long flags;
+    spin_lock_irqsave(&rq->lock, &flags);
+    return pick_locked(rq, now_ns, flags);
+}
+
+/* Test hook: false sends every yield down the general path (the fast path's results must
+ * be identical; tests/host/sched compares them). */
+bool sched_yield_fast_enabled = true;
+
+/*
+ * The common yield, done in place (rq locked, p running here and accounted): an MLFQ
+ * thread with quantum left, not boosted, allowed here, with no EDF work and no aging due
+ * on this CPU, and someone queued at least as high as its level. Then put_prev() would
+ * queue p at the tail of its level and rq_choose() would take the head of the highest
+ * queue (not p); this does exactly that. NULL: not that case, nothing changed.
+ */
+static struct sched_entity *yield_fast(struct sched_cpu *rq, struct sched_entity *p, uint64_t now) {
+    uint32_t bitmap = rq->bitmap;
+    if (p->klass != SCHED_CLASS_MLFQ || p->boosted || p->slice_left_ns == 0 || bitmap == 0 ||
+        (p->affinity & CPUMASK_CPU(rq->id)) == 0 || pheap_min(&rq->edf_ready) != NULL ||
+        pheap_min(&rq->edf_release) != NULL || now >= rq->aging_at) {
+        return NULL;
+    }
+    unsigned q = highest_queue(bitmap);
+    if (q < p->level) {
+        return NULL; /* p would run on: rare, left to the general path */
+    }
+    /* pop the head of q */
+    struct sched_entity *n = rq->q[q].head;
+    struct sched_entity *after = n->rq_next;
+    rq->q[q].head = after;
+    if (after != NULL) {
+        after->rq_prev = NULL;
+    } else {
+        rq->q[q].tail = NULL;
+        bitmap &= ~(1u << q);
+    }
+    n->rq_next = NULL;
+    /* append p to its level */
+    unsigned l = p->level;
+    struct sched_entity *tail = rq->q[l].tail;
+    p->rq_next = NULL;
+    p->rq_prev = tail;
+    if (tail != NULL) {
+        tail->rq_next = p;
+    } else {
+        rq->q[l].head = p;
+    }
+    rq->q[l].tail = p;
+    rq->bitmap = bitmap | (1u << l);
+    p->queue = (uint8_t)l;
+    p->state = SCHED_QUEUED;
+    p->wait_since_ns = now;
+    /* aging_at > now, and a level queue's new head ages no earlier than now + AGING */
+    if (now + SCHED_AGING_NS < rq->aging_at) {
+        rq->aging_at = now + SCHED_AGING_NS;
+    }
+    /* n runs; one MLFQ entity off a queue, one on: nr_queued and the load are unchanged */
+    n->boosted = q == SCHED_QUEUE_BOOST;
+    n->state = SCHED_RUNNING;
+    n->exec_start_ns = now;
+    n->nr_runs++;
+    rq->curr = n;
+    rq->need_resched = false;
+    rq->nr_picks++;
+    rq->nr_yield_fast++;
+    return n;
+}
+
+kstatus_t sched_yield_pick(unsigned cpu, uint64_t now_ns, struct sched_entity **next) {
+    if (cpu >= sched_ncpus || next == NULL) {
+        return KEEL_EINVAL;
+    }
+    struct sched_cpu *rq = rq_of(cpu);
+    /* An opaque copy: else gcc recomputes &sched_cpus[cpu] at each use on this hot path. */
+    __asm__("" : "+r"(rq));
+    spin_lock(&rq->lock); /* interrupts are masked by the contract: no save needed */
+    struct sched_entity *p = rq_curr(rq);
+    if (p == NULL || p->state != SCHED_RUNNING) {
+        spin_unlock(&rq->lock);
+        return KEEL_EINVAL;
+    }
+    rq_account_entity(rq, p, now_ns);
+    struct sched_entity *n = sched_yield_fast_enabled ? yield_fast(rq, p, now_ns) : NULL;
+    if (n != NULL) {
+        spin_unlock(&rq->lock);
+        *next = n;
+        return KEEL_OK;
+    }
+    p->yield_pending = true;
+    *next = pick_locked(rq, now_ns, arch_irq_save()); /* already masked: restores masked */
+    return KEEL_OK;
 }
 
 bool sched_tick(unsigned cpu, uint64_t now_ns) {

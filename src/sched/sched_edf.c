@@ -109,7 +109,7 @@ void edf_wake(struct sched_cpu *rq, struct sched_entity *e, uint64_t now) {
     }
 }
 
-void edf_release_due(struct sched_cpu *rq, uint64_t now) {
+void edf_release_due_slow(struct sched_cpu *rq, uint64_t now) {
     for (;;) {
         struct pheap_node *n = pheap_min(&rq->edf_release);
         if (n == NULL || n->key > now) {

@@ -28,18 +28,16 @@ void rq_enqueue(struct sched_cpu *rq, struct sched_entity *e, unsigned q, uint64
 void rq_enqueue_by_wait(struct sched_cpu *rq, struct sched_entity *e, unsigned q, uint64_t since);
 void rq_dequeue(struct sched_cpu *rq, struct sched_entity *e);
 uint32_t rq_load(const struct sched_cpu *rq); /* lock-free read, for decisions */
-void rq_update_load(struct sched_cpu *rq);    /* after queue or curr changes, rq locked */
 void rq_snapshot_loads(uint32_t *load);
 
 /* Charge the running entity up to now. rq locked. */
-void rq_account(struct sched_cpu *rq, uint64_t now);
 /* Does something queued on rq beat rq->curr? rq locked. */
 bool rq_should_preempt(const struct sched_cpu *rq);
 /* Make entity e (state set by the caller) runnable on rq (rq locked, e->cpu == rq->id). */
 void rq_make_runnable(struct sched_cpu *rq, struct sched_entity *e, uint64_t now);
 
 /* EDF (rq locked). */
-void edf_release_due(struct sched_cpu *rq, uint64_t now);
+void edf_release_due_slow(struct sched_cpu *rq, uint64_t now);
 void edf_start(struct sched_cpu *rq, struct sched_entity *e, uint64_t now);
 void edf_wake(struct sched_cpu *rq, struct sched_entity *e, uint64_t now);
 void edf_put_back(struct sched_cpu *rq, struct sched_entity *e);
@@ -68,6 +66,94 @@ static inline struct sched_entity *rq_curr(const struct sched_cpu *rq) {
 
 static inline struct sched_cpu *rq_of(unsigned cpu) {
     return &sched_cpus[cpu];
+}
+
+/* The highest non-empty queue of a non-zero bitmap: a table lookup, since some arches
+ * (RISC-V without Zbb) have no count-leading-zeros instruction. */
+extern const uint8_t sched_highest_queue[1u << SCHED_NR_QUEUES];
+static inline unsigned highest_queue(uint32_t bitmap) {
+    return sched_highest_queue[bitmap];
+}
+
+/* Link e at the tail of queue q as QUEUED since now (rq locked); counts are the caller's
+ * (rq_enqueue). Keeps rq->aging_at a lower bound of when a level queue's head ages. */
+static inline void rq_list_append(struct sched_cpu *rq, struct sched_entity *e, unsigned q,
+                                  uint64_t now) {
+    e->rq_next = NULL;
+    e->rq_prev = rq->q[q].tail;
+    if (rq->q[q].tail != NULL) {
+        rq->q[q].tail->rq_next = e;
+    } else {
+        rq->q[q].head = e;
+    }
+    rq->q[q].tail = e;
+    rq->bitmap |= 1u << q;
+    e->queue = (uint8_t)q;
+    e->state = SCHED_QUEUED;
+    e->wait_since_ns = now;
+    if (q < SCHED_LEVELS && now + SCHED_AGING_NS < rq->aging_at) {
+        rq->aging_at = now + SCHED_AGING_NS;
+    }
+}
+
+/* Unlink e from its queue (rq locked); counts are the caller's (rq_dequeue). */
+static inline void rq_list_remove(struct sched_cpu *rq, struct sched_entity *e) {
+    unsigned q = e->queue;
+    if (e->rq_prev != NULL) {
+        e->rq_prev->rq_next = e->rq_next;
+    } else {
+        rq->q[q].head = e->rq_next;
+    }
+    if (e->rq_next != NULL) {
+        e->rq_next->rq_prev = e->rq_prev;
+    } else {
+        rq->q[q].tail = e->rq_prev;
+    }
+    if (rq->q[q].head == NULL) {
+        rq->bitmap &= ~(1u << q);
+    }
+    e->rq_next = e->rq_prev = NULL;
+}
+
+/* Charge e, rq's running entity, for the time since it was last accounted (rq locked). */
+static inline void rq_account_entity(struct sched_cpu *rq, struct sched_entity *e, uint64_t now) {
+    if (now > rq->now_ns) {
+        rq->now_ns = now;
+    }
+    uint64_t delta = now > e->exec_start_ns ? now - e->exec_start_ns : 0;
+    e->exec_start_ns = now > e->exec_start_ns ? now : e->exec_start_ns;
+    e->sum_exec_ns += delta;
+    if (e->klass == SCHED_CLASS_EDF) {
+        e->edf_budget_ns = delta >= e->edf_budget_ns ? 0 : e->edf_budget_ns - delta;
+    } else {
+        e->slice_left_ns = delta >= e->slice_left_ns ? 0 : e->slice_left_ns - delta;
+    }
+}
+
+/* Charge the running entity, if any (rq locked); rq->now_ns follows now either way. */
+static inline void rq_account(struct sched_cpu *rq, uint64_t now) {
+    struct sched_entity *e = rq_curr(rq);
+    if (e != NULL && e->state == SCHED_RUNNING) {
+        rq_account_entity(rq, e, now);
+    } else if (now > rq->now_ns) {
+        rq->now_ns = now;
+    }
+}
+
+/* After queue or curr changes, rq locked: publish the load the balancer reads. */
+static inline void rq_update_load(struct sched_cpu *rq) {
+    const struct sched_entity *c = rq_curr(rq);
+    uint32_t running = c != NULL && c->klass == SCHED_CLASS_MLFQ && c->state == SCHED_RUNNING;
+    __atomic_store_n(&rq->load, rq->nr_queued + running, __ATOMIC_RELAXED);
+}
+
+/* Release the EDF jobs whose period started by now (rq locked); the common case, nothing
+ * due, stays inline. */
+static inline void edf_release_due(struct sched_cpu *rq, uint64_t now) {
+    const struct pheap_node *n = pheap_min(&rq->edf_release);
+    if (n != NULL && n->key <= now) {
+        edf_release_due_slow(rq, now);
+    }
 }
 
 #endif /* SCHED_INTERNAL_H */

@@ -83,7 +83,12 @@ uint64_t get_monotonic_time(void) {
         return 0;
     }
     uint64_t t = read();
-    uint64_t ns = t > clk.base_ticks ? clock_ticks_to_ns(t - clk.base_ticks, clk.freq_hz) : 0;
+    uint64_t ns = 0;
+    if (t > clk.base_ticks) {
+        /* clock_ticks_to_ns() without its frequency check (done in clock_register) */
+        uint64_t d = t - clk.base_ticks, f = clk.freq_hz;
+        ns = mul_add_sat(d / f, NSEC_PER_SEC, ((d % f) * NSEC_PER_SEC) / f);
+    }
     /* Clamp against the last value seen: counters of different CPUs may differ slightly. */
     uint64_t last = __atomic_load_n(&clk.last_ns, __ATOMIC_RELAXED);
     while (ns > last) {
