@@ -34,7 +34,6 @@ struct percpu {
     struct thread *switch_prev;
     struct thread *handoff;
     bool blocking_switch;
-    bool fpu_live; /* the running thread has the FP/SIMD unit enabled (src/proc/fpu.c) */
 };
 
 STATIC_ASSERT(__builtin_offsetof(struct percpu, self) == 0, "arch code loads self at 0");
