@@ -66,7 +66,7 @@ function(keel_riscv64_tests)
         RUN --smp 2 --icount --cmdline "bench poweroff")
     keel_qemu_test(NAME ktest.riscv64.icount_smp4 TIMEOUT 120
         EXPECT "CPUs online: 4$" "[1-9][0-9]* passed, 0 failed"
-        RUN --smp 4 --icount --cmdline ktest=riscv64)
+        RUN --smp 4 --icount --cmdline ktest)
     keel_qemu_test(NAME fault.riscv64.stack_overflow STATUS 1 ALLOW_FAULT
         EXPECT "KERNEL FAULT: page fault \\(write\\): in a guard page" "  addr 0x"
                "Backtrace:" "overflow_stack[.a-z0-9]*\\+0x"
