@@ -5,11 +5,15 @@ set(KEEL_QEMU_TIMEOUT 360 CACHE STRING "Seconds before a QEMU test counts as hun
 set(_logdir ${CMAKE_BINARY_DIR}/test-logs)
 file(MAKE_DIRECTORY ${_logdir})
 
-# keel_qemu_test(NAME <n> [STATUS <s>] [ALLOW_FAULT] EXPECT <re>... [FORBID <re>...]
-#                RUN <qemu-run args...>)
+# keel_qemu_test(NAME <n> [STATUS <s>] [ALLOW_FAULT] [TIMEOUT <s>] EXPECT <re>...
+#                [FORBID <re>...] RUN <qemu-run args...>)
+# TIMEOUT: seconds before the run counts as hung (default KEEL_QEMU_TIMEOUT).
 function(keel_qemu_test)
-    cmake_parse_arguments(Q "ALLOW_FAULT" "NAME;STATUS" "EXPECT;FORBID;RUN" ${ARGN})
-    set(args --name ${Q_NAME} --timeout ${KEEL_QEMU_TIMEOUT})
+    cmake_parse_arguments(Q "ALLOW_FAULT" "NAME;STATUS;TIMEOUT" "EXPECT;FORBID;RUN" ${ARGN})
+    if(NOT DEFINED Q_TIMEOUT)
+        set(Q_TIMEOUT ${KEEL_QEMU_TIMEOUT})
+    endif()
+    set(args --name ${Q_NAME} --timeout ${Q_TIMEOUT})
     if(Q_ALLOW_FAULT)
         list(APPEND args --allow-fault)
     endif()

@@ -66,6 +66,21 @@ function(keel_riscv64_tests)
         EXPECT "FP: none \\(F and D in the device tree: no\\)"
                "riscv64_fpu_preempted_keeps_registers: no F and D" "[1-9][0-9]* passed, 0 failed"
         RUN --smp 2 --cmdline ktest=riscv64 -- -cpu rv64,f=false,d=false)
+    # Several harts under -icount (one count per instruction, how benchmarks run): QEMU 7.2
+    # starves a hart that another one waits for unless the kernel's "icount" mode, which
+    # tools/qemu-run --icount turns on, yields in spin-waits and avoids SBI RFENCE. Both
+    # hung before (docs/boot-riscv64.md); each takes seconds, so a hang shows in 120 s.
+    set(_kb "\"bench\":\"")
+    set(_ki "\",\"arch\":\"riscv64\",\"unit\":\"instructions\",\"median\":[1-9]")
+    keel_qemu_test(NAME bench.riscv64.icount_smp2 TIMEOUT 120
+        EXPECT "CPUs online: 2$" "Command line: \"bench poweroff icount\""
+               "${_kb}ipi_round_trip${_ki}" "${_kb}wakeup_cross_cpu${_ki}"
+               "${_kb}context_switch${_ki}" "Boot complete"
+        FORBID "kbench: "
+        RUN --smp 2 --icount --cmdline "bench poweroff")
+    keel_qemu_test(NAME ktest.riscv64.icount_smp4 TIMEOUT 120
+        EXPECT "CPUs online: 4$" "[1-9][0-9]* passed, 0 failed"
+        RUN --smp 4 --icount --cmdline ktest)
     keel_qemu_test(NAME fault.riscv64.stack_overflow STATUS 1 ALLOW_FAULT
         EXPECT "KERNEL FAULT: page fault \\(write\\): in a guard page" "  addr 0x"
                "Backtrace:" "overflow_stack[.a-z0-9]*\\+0x"

@@ -6,6 +6,7 @@
  * kinds: a sender sets its bit and rings only when the word was empty.
  */
 #include <arch/irq.h>
+#include <kernel/cmdline.h>
 #include <kernel/irq.h>
 #include <kernel/kprintf.h>
 #include <kernel/percpu.h>
@@ -15,12 +16,15 @@
 
 #define SBI_IPI_SEND 0
 
+bool riscv_icount;
+
 kstatus_t arch_irq_init(const struct boot_info *bi) {
     kstatus_t st;
 
     if (bi == NULL) {
         return KEEL_EINVAL;
     }
+    riscv_icount = cmdline_find(bi->cmdline, "icount", NULL, NULL);
     riscv_timer_init(bi);
     if (!sbi_probe(SBI_EXT_IPI)) {
         kprintf("riscv64: the SBI has no IPI extension: one hart only\n");
@@ -103,6 +107,32 @@ void riscv_external_interrupt(void) {
         irq_handle_device(irq);
         plic_complete((uint32_t)(ctx1 - 1), irq);
     }
+}
+
+/*
+ * A wfi that cannot sleep (SSIP set, enabled, masked: it resumes at once), yet QEMU 7.2
+ * ends the vCPU's turn on it, so under -icount the awaited hart runs. Our SSIP is taken
+ * back unless the IPI word says one is due. Any context; the interrupt mask is kept.
+ * Without SSIE in sie (before arch_irq_init_cpu) it is a pause.
+ */
+void riscv_yield(void) {
+    unsigned long flags = arch_irq_save();
+
+    if ((csr_read(sie) & SIE_SSIE) == 0) {
+        __asm__ volatile(".4byte 0x0100000f" ::: "memory"); /* pause */
+        arch_irq_restore(flags);
+        return;
+    }
+    bool had = (csr_read(sip) & SIE_SSIE) != 0;
+    csr_set(sip, SIE_SSIE);
+    __asm__ volatile("wfi" ::: "memory");
+    if (!had) {
+        csr_clear(sip, SIE_SSIE);
+        if (__atomic_load_n(&arch_this_cpu()->arch[RV_PCPU_IPI_PENDING], __ATOMIC_SEQ_CST) != 0) {
+            csr_set(sip, SIE_SSIE); /* an IPI arrived meanwhile: keep it pending */
+        }
+    }
+    arch_irq_restore(flags);
 }
 
 void arch_cpu_idle(void) {

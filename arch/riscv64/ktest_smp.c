@@ -129,6 +129,41 @@ KTEST(riscv64_ipi_to_self) {
     arch_irq_restore(flags);
 }
 
+/*
+ * riscv_yield (the spin-wait of the "icount" mode) returns at once, leaves the interrupt
+ * mask as it found it, takes nothing, and keeps a real IPI pending (its own SSIP is
+ * withdrawn, one due to an IPI stays).
+ */
+KTEST(riscv64_yield_keeps_ipis) {
+    unsigned long flags = arch_irq_save();
+    struct percpu *pc = arch_this_cpu();
+
+    /* Let anything already pending in, so that SSIP starts clear. */
+    arch_irq_enable();
+    arch_irq_disable();
+    pc = arch_this_cpu(); /* in case a tick moved us meanwhile */
+    uintptr_t before = pc->arch[RV_PCPU_IPI_IRQS];
+    KTEST_EXPECT((csr_read(sie) & SIE_SSIE) != 0);
+    KTEST_EXPECT((csr_read(sip) & SIE_SSIE) == 0);
+    riscv_yield();
+    KTEST_EXPECT((csr_read(sstatus) & SSTATUS_SIE) == 0);
+    KTEST_EXPECT((csr_read(sip) & SIE_SSIE) == 0);
+    KTEST_EXPECT_EQ(pc->arch[RV_PCPU_IPI_IRQS], before);
+
+    arch_ipi_send(pc->index, IPI_CALL);
+    riscv_yield();
+    KTEST_EXPECT((csr_read(sip) & SIE_SSIE) != 0); /* still due */
+    KTEST_EXPECT_EQ(pc->arch[RV_PCPU_IPI_IRQS], before);
+    arch_irq_enable();
+    riscv_yield(); /* unmasked: the IPI is taken here at the latest */
+    KTEST_EXPECT((csr_read(sstatus) & SSTATUS_SIE) != 0);
+    bool taken = wait_change(&pc->arch[RV_PCPU_IPI_IRQS], before, 100);
+    arch_irq_disable();
+    KTEST_EXPECT(taken);
+    KTEST_EXPECT((csr_read(sip) & SIE_SSIE) == 0);
+    arch_irq_restore(flags);
+}
+
 /* Every CPU of the boot info is online, started per SBI HSM, and (others) idle. */
 KTEST(riscv64_every_hart_online_and_idle) {
     const struct boot_info *bi = kmain_boot_info;
@@ -298,8 +333,8 @@ static void remote_read(void *arg) {
 
 /*
  * Remap a kernel page while another hart holds its translation in its TLB (QEMU keeps it
- * until that hart fences): the VM layer's flush must reach it (SBI RFENCE), so its next
- * read sees the new frame. Every other online hart in turn.
+ * until that hart fences): the VM layer's flush must reach it (SBI RFENCE, or the IPI
+ * shootdown under "icount"), so its next read sees the new frame. Every other online hart.
  */
 KTEST(riscv64_tlb_remap_seen_by_other_harts) {
     struct vm_space *ks = vmm_kernel_space;

@@ -24,7 +24,8 @@ unsigned riscv_other_harts;
  * interrupts masked, so waiting for an S-mode IPI could deadlock against a hart spinning
  * on that lock with its interrupts masked; SBI RFENCE remote_sfence_vma is delivered by
  * M-mode IPIs that no S-mode mask holds off, and returns once every hart has fenced.
- * Without RFENCE, the portable tlb_shootdown() (IPI_CALL + arch_tlb_flush_local).
+ * Without RFENCE, or in the "icount" mode (QEMU 7.2 -icount starves the harts RFENCE waits
+ * for: docs/boot-riscv64.md), the portable tlb_shootdown() (IPI_CALL + arch_tlb_flush_local).
  * A user space is only loaded on harts that run its threads, and there are none yet.
  */
 static void shootdown(struct vm_space *as, vaddr_t va, uint64_t size) {
@@ -36,7 +37,7 @@ static void shootdown(struct vm_space *as, vaddr_t va, uint64_t size) {
     if (rfence < 0) {
         rfence = sbi_probe(SBI_EXT_RFENCE) ? 1 : 0;
     }
-    if (rfence == 0) {
+    if (rfence == 0 || riscv_icount) {
         tlb_shootdown(va.va, size);
         return;
     }

@@ -24,7 +24,21 @@ static inline void arch_irq_restore(unsigned long state) {
     }
 }
 
+/*
+ * Set at boot by the "icount" command-line word (irq.c): the kernel runs under QEMU 7.2's
+ * -icount loop, which runs one vCPU at a time and can starve the hart another one waits
+ * for. Spin-waits then yield the hart (riscv_yield) and remote TLB fences avoid SBI RFENCE
+ * (tlb.c). docs/boot-riscv64.md, "QEMU -icount with several harts", has the details.
+ */
+extern bool riscv_icount;
+/* wfi with a supervisor software interrupt pending and masked: a yield, never a sleep. */
+void riscv_yield(void);
+
 static inline void arch_cpu_relax(void) {
+    if (__builtin_expect(riscv_icount, 0)) {
+        riscv_yield();
+        return;
+    }
     /* Zihintpause "pause" (a FENCE hint: a plain fence on harts without the extension). */
     __asm__ volatile(".4byte 0x0100000f" ::: "memory");
 }
