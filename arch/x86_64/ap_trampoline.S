@@ -67,6 +67,7 @@ tr_prot:
     orl     $((1 << 8) | (1 << 11)), %eax
     wrmsr
     movl    %cr0, %eax
+    andl    $~((1 << 30) | (1 << 29)), %eax /* CD, NW: INIT leaves the caches disabled */
     orl     $((1 << 31) | (1 << 16)), %eax /* PG, WP */
     movl    %eax, %cr0
     leal    TR(tr_long)(%ebx), %eax
