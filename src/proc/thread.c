@@ -101,7 +101,7 @@ static inline void finish_switch(void) {
  * is busy we switch to our idle thread first (its stack is never anyone else's), which
  * waits in finish_switch(). Interrupts masked.
  */
-static void switch_to(struct percpu *pc, struct thread *prev, struct thread *next) {
+static __always_inline void switch_to(struct percpu *pc, struct thread *prev, struct thread *next) {
     if (__atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE) != 0) {
         if (prev == pc->idle) {
             wait_off_cpu(next);
