@@ -108,6 +108,9 @@ KTEST(fpu_registers_survive_switches) {
     struct fpu_stats s0, s1;
     reset_counts();
     fpu_stats_get(cpu, &s0);
+    /* All four become runnable together: with preemption on, a tick between two creations
+     * would let the first (High, above us) run its rounds alone before the others exist. */
+    preempt_disable();
     for (unsigned i = 0; i < FPU_NR_THREADS; i++) {
         KTEST_EXPECT_EQ(thread_create("fpu", fpu_user, (void *)(uintptr_t)i, SCHED_PRIO_HIGH,
                                       CPUMASK_CPU(cpu), NULL),
@@ -116,6 +119,7 @@ KTEST(fpu_registers_survive_switches) {
     KTEST_EXPECT_EQ(thread_create("plain", plain_user, (void *)(uintptr_t)FPU_NR_THREADS,
                                   SCHED_PRIO_HIGH, CPUMASK_CPU(cpu), NULL),
                     KEEL_OK);
+    preempt_enable();
     KTEST_EXPECT(fpu_join(FPU_NR_THREADS + 1));
     fpu_stats_get(cpu, &s1);
     for (unsigned i = 0; i <= FPU_NR_THREADS; i++) {
