@@ -18,7 +18,10 @@
 
 static uint64_t samples[ROUNDS];
 static volatile bool bench_stop;
-static semaphore_t bench_done;
+/* One semaphore per benchmark, initialised by it once: re-initialising one that a thread
+ * of an earlier benchmark may still be inside (its last up() on another CPU) would break
+ * the semaphore's lock. */
+static semaphore_t cs_done, wake_done;
 
 /* A CPU other than the caller's, or -1 with one CPU online. */
 static int other_cpu(void) {
@@ -39,7 +42,7 @@ static void yield_measure(void *arg) {
         }
     }
     bench_stop = true;
-    up(&bench_done);
+    up(&cs_done);
 }
 
 static void yield_partner(void *arg) {
@@ -47,14 +50,14 @@ static void yield_partner(void *arg) {
     while (!bench_stop) {
         thread_yield();
     }
-    up(&bench_done);
+    up(&cs_done);
 }
 
 KBENCH(context_switch) {
     unsigned cpu = this_cpu_index();
     bench_stop = false;
-    sema_init(&bench_done, 0);
-    /* High: above the boot thread (Normal), which waits on bench_done meanwhile. */
+    sema_init(&cs_done, 0);
+    /* High: above the boot thread (Normal), which waits on cs_done meanwhile. */
     if (thread_create("ymeas", yield_measure, NULL, SCHED_PRIO_HIGH, CPUMASK_CPU(cpu), NULL) !=
             KEEL_OK ||
         thread_create("ypart", yield_partner, NULL, SCHED_PRIO_HIGH, CPUMASK_CPU(cpu), NULL) !=
@@ -63,7 +66,7 @@ KBENCH(context_switch) {
         return;
     }
     for (unsigned i = 0; i < 2; i++) {
-        if (down(&bench_done) != KEEL_OK) {
+        if (down(&cs_done) != KEEL_OK) {
             kprintf("kbench: context_switch: cannot wait\n");
             return;
         }
@@ -92,7 +95,7 @@ static void wake_measure(void *arg) {
     bench_stop = true;
     up(&ping_sem);
     kbench_report("wakeup_cross_cpu", samples, n);
-    up(&bench_done);
+    up(&wake_done);
 }
 
 static void wake_partner(void *arg) {
@@ -103,7 +106,7 @@ static void wake_partner(void *arg) {
         }
         up(&pong_sem);
     }
-    up(&bench_done);
+    up(&wake_done);
 }
 
 KBENCH(wakeup_cross_cpu) {
@@ -114,7 +117,7 @@ KBENCH(wakeup_cross_cpu) {
         return;
     }
     bench_stop = false;
-    sema_init(&bench_done, 0);
+    sema_init(&wake_done, 0);
     sema_init(&ping_sem, 0);
     sema_init(&pong_sem, 0);
     if (thread_create("wmeas", wake_measure, NULL, SCHED_PRIO_HIGH, CPUMASK_CPU(cpu), NULL) !=
@@ -125,7 +128,7 @@ KBENCH(wakeup_cross_cpu) {
         return;
     }
     for (unsigned i = 0; i < 2; i++) {
-        if (down(&bench_done) != KEEL_OK) {
+        if (down(&wake_done) != KEEL_OK) {
             kprintf("kbench: wakeup_cross_cpu: cannot wait\n");
             return;
         }
