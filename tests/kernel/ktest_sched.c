@@ -80,6 +80,11 @@ KTEST(sched_timer_preemption) {
                         KEEL_OK);
     }
     KTEST_EXPECT_EQ(thread_sleep_ns(300 * NSEC_PER_MSEC), KEEL_OK);
+    /* Both must have run; a loaded host may not run this vCPU for a while: wait (bounded). */
+    uint64_t until = get_monotonic_time() + 5 * NSEC_PER_SEC;
+    while ((spin_counts[0] == 0 || spin_counts[1] == 0) && get_monotonic_time() < until) {
+        nap(10 * NSEC_PER_MSEC);
+    }
     uint64_t a = spin_counts[0], b = spin_counts[1];
     spin_stop = true;
     KTEST_EXPECT(join(&spin_done, 2));
@@ -197,6 +202,16 @@ static void move_thread(void *arg) {
     up(&move_done);
 }
 
+/* Wait (bounded) until the mover reports CPU cpu: TCG on a loaded host may not run a
+ * vCPU for tens of milliseconds, so a fixed nap is not enough. */
+static bool wait_seen(unsigned cpu) {
+    uint64_t deadline = get_monotonic_time() + 5 * NSEC_PER_SEC;
+    while (move_cpu_seen != cpu && get_monotonic_time() < deadline) {
+        nap(NSEC_PER_MSEC);
+    }
+    return move_cpu_seen == cpu;
+}
+
 KTEST(sched_affinity_change_moves) {
     unsigned from = nth_cpu(0), to = nth_cpu(cpu_count_online() - 1);
     struct thread *t;
@@ -206,10 +221,10 @@ KTEST(sched_affinity_change_moves) {
     KTEST_EXPECT_EQ(
         thread_create("move", move_thread, NULL, SCHED_PRIO_NORMAL, CPUMASK_CPU(from), &t),
         KEEL_OK);
-    nap(20 * NSEC_PER_MSEC);
-    KTEST_EXPECT_EQ(move_cpu_seen, from);
+    KTEST_EXPECT(wait_seen(from));
     KTEST_EXPECT_EQ(sched_set_affinity(&t->se, CPUMASK_CPU(to), get_monotonic_time()), KEEL_OK);
-    nap(50 * NSEC_PER_MSEC);
+    KTEST_EXPECT(wait_seen(to));
+    nap(20 * NSEC_PER_MSEC); /* it stays there */
     KTEST_EXPECT_EQ(move_cpu_seen, to);
     move_stop = true;
     KTEST_EXPECT(join(&move_done, 1));
@@ -242,6 +257,12 @@ KTEST(sched_load_spreads) {
                         KEEL_OK);
     }
     nap(300 * NSEC_PER_MSEC);
+    /* Bounded wait beyond that for vCPUs a loaded host did not run meanwhile. */
+    uint64_t until = get_monotonic_time() + 10 * NSEC_PER_SEC;
+    while (__atomic_load_n(&load_seen, __ATOMIC_RELAXED) != smp_online_mask() &&
+           get_monotonic_time() < until) {
+        nap(10 * NSEC_PER_MSEC);
+    }
     load_stop = true;
     KTEST_EXPECT(join(&load_done, n));
     KTEST_EXPECT_EQ(load_seen, smp_online_mask());
@@ -442,10 +463,15 @@ KTEST(smp_cpus_online_and_ticking) {
             KTEST_EXPECT(pc != NULL && pc->current != NULL);
         }
     }
-    /* idle CPUs still take their tick (at most IRQ_TICK_MAX_NS apart) */
+    /* idle CPUs still take their tick (at most IRQ_TICK_MAX_NS apart): wait for every one
+     * (at least 100 ms; bounded, as a loaded host may not run a vCPU for a while) */
     nap(100 * NSEC_PER_MSEC);
+    uint64_t until = get_monotonic_time() + 5 * NSEC_PER_SEC;
     for (unsigned i = 0; i < PERCPU_MAX; i++) {
         if ((smp_online_mask() & CPUMASK_CPU(i)) != 0) {
+            while (percpu_get(i)->timer_count <= ticks[i] && get_monotonic_time() < until) {
+                nap(10 * NSEC_PER_MSEC);
+            }
             KTEST_EXPECT(percpu_get(i)->timer_count > ticks[i]);
         }
     }
