@@ -102,6 +102,7 @@ static struct {
 /* The first FP instruction of a new thread: frcsr (32 bits) or c.fldsp (16 bits). */
 static void first_fp(void *arg) {
     unsigned long fcsr = 0x55;
+    preempt_disable(); /* no switch (and no other thread's trap on this hart) in between */
     uint64_t t0 = traps_here();
 
     seen.fs_before = fs_now();
@@ -117,6 +118,7 @@ static void first_fp(void *arg) {
     seen.fs_after = fs_now();
     seen.fcsr = fcsr;
     seen.traps = traps_here() - t0; /* no switch in between: the same hart's counter */
+    preempt_enable();
     up(&done);
 }
 
