@@ -81,6 +81,21 @@ function(keel_riscv64_tests)
     keel_qemu_test(NAME ktest.riscv64.icount_smp4 TIMEOUT 120
         EXPECT "CPUs online: 4$" "[1-9][0-9]* passed, 0 failed"
         RUN --smp 4 --icount --cmdline ktest)
+    # A hart that enters the kernel at _start after the boot hart (OpenSBI 1.1 lets one in
+    # there when it looks at its HSM state between hart_start's state change and the
+    # address stores; docs/boot-riscv64.md). The selftest starts harts at _start with the
+    # DTB, as that race does: with a start request they go on as secondaries, without one
+    # the hart parks itself with HSM hart_stop and the boot goes on without it.
+    set(_late "entered the kernel at _start, not at its start address")
+    keel_qemu_test(NAME ktest.riscv64.hart_at_start
+        EXPECT "smp: hart [0-9]+ ${_late}" "CPUs online: 4$" "[1-9][0-9]* passed, 0 failed"
+        RUN --smp 4 --cmdline "ktest selftest=hart_at_start")
+    keel_qemu_test(NAME ktest.riscv64.hart_at_start_parked
+        EXPECT "Keel: hart 0x[0-9a-f]+ entered the kernel at _start after hart 0x[0-9a-f]+ "
+               "booted it, with no start request for it: parked \\(SBI HSM hart_stop\\)"
+               "smp: CPU [0-9]+ \\(hwid 0x[0-9a-f]+\\) did not come online; left out"
+               "CPUs online: 3$" "riscv64_late_hart_start_requests" "1 passed, 0 failed"
+        RUN --smp 4 --cmdline "ktest=riscv64_late_hart selftest=hart_at_start_parked")
     keel_qemu_test(NAME fault.riscv64.stack_overflow STATUS 1 ALLOW_FAULT
         EXPECT "KERNEL FAULT: page fault \\(write\\): in a guard page" "  addr 0x"
                "Backtrace:" "overflow_stack[.a-z0-9]*\\+0x"

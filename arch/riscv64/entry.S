@@ -6,7 +6,9 @@
  * installs an early trap handler, reads the cycle counter, clears .bss, builds the
  * early page tables (kernel image in the higher half, a temporary identity map), turns
  * on Sv48 if the hart has it (else Sv39), jumps to the link address and calls
- * riscv_boot_main(hart, dtb, entry_cycles). docs/boot-riscv64.md walks through it.
+ * riscv_boot_main(hart, dtb, entry_cycles). Only the first hart to arrive runs that path:
+ * a later one (OpenSBI 1.1 can let a starting hart in here) is sent on to its secondary
+ * entry or parked. docs/boot-riscv64.md walks through it.
  */
 
 #define PTE_V    0x01
@@ -15,6 +17,8 @@
 #define SATP_SV39 8
 #define SATP_SV48 9
 #define SBI_EXT_SRST 0x53525354
+#define SBI_EXT_HSM  0x48534d
+#define SBI_HSM_HART_STOP 1
 #define HIGH_KERNEL_SLOT 510 /* (0xffffffff80000000 >> 30) & 511 */
 #define PERCPU_STACK_LIMIT 8  /* struct percpu.arch_scratch */
 /* struct riscv_hart_boot (smp.c): what a secondary hart needs before it has a stack. */
@@ -24,6 +28,10 @@
 #define HART_BOOT_TP    24
 #define HART_BOOT_LIMIT 32
 #define HART_BOOT_ENTRY 40
+#define HART_BOOT_VIA_START 48
+/* struct riscv_start_request (riscv.h): one per CPU index, PERCPU_MAX of them. */
+#define START_REQUESTS     64
+#define START_REQUEST_SIZE 16
 
     .section .text.boot, "ax"
     .globl _start
@@ -34,6 +42,17 @@ _start:
     rdcycle s2                       /* entry_cycles: the 4th instruction of the kernel */
     mv      s0, a0                   /* hart id */
     mv      s1, a1                   /* DTB physical address */
+    /*
+     * Claim the boot: riscv_boot_claim (in .data, so valid before .bss is cleared) goes
+     * from 0 to hart id + 1 once. A hart that finds it taken must not touch .bss, the boot
+     * stack or the page tables, which the boot hart is using: see late_hart.
+     */
+    lla     t0, riscv_boot_claim
+    addi    t3, a0, 1
+1:  lr.d.aqrl t1, (t0)
+    bnez    t1, late_hart
+    sc.d.rl t2, t3, (t0)
+    bnez    t2, 1b
     csrw    sie, zero
     csrci   sstatus, 2               /* SIE off */
     csrw    sscratch, zero           /* sscratch is 0 while the hart runs kernel code */
@@ -240,6 +259,55 @@ secondary_high:
     j       7b
 
 /*
+ * A hart that reached _start after the boot hart had claimed it (t1 = boot hart id + 1,
+ * s0 = its hart id; MMU off, no stack). OpenSBI 1.1 marks a hart START_PENDING before it
+ * stores the address and argument of hart_start, so a hart that looks in that window
+ * leaves the firmware at fw_jump's default, _start, with a1 = the DTB. If the kernel has
+ * asked for this hart (riscv_start_requests, written before the SBI call), it goes on to
+ * riscv_secondary_entry with its struct riscv_hart_boot, marked via_start for smp.c to
+ * report. Otherwise nobody expects it: it says so on the SBI console and stops itself
+ * with SBI HSM hart_stop (so a later hart_start works), else waits with interrupts off.
+ */
+late_hart:
+    mv      s3, t1
+    lla     t0, riscv_start_requests
+    li      t2, START_REQUESTS
+1:  ld      t4, 0(t0)
+    beq     t4, t3, 2f
+    addi    t0, t0, START_REQUEST_SIZE
+    addi    t2, t2, -1
+    bnez    t2, 1b
+    j       park_hart
+2:  fence   r, r                     /* the address is stored before the hart id */
+    ld      a1, 8(t0)
+    andi    t4, a1, 7
+    bnez    t4, park_hart
+    beqz    a1, park_hart
+    li      t4, 1
+    sd      t4, HART_BOOT_VIA_START(a1)
+    mv      a0, s0
+    j       riscv_secondary_entry
+
+park_hart:
+    lla     a0, msg_late_hart
+    call    early_puts
+    mv      a0, s0
+    call    early_puthex
+    lla     a0, msg_late_boot
+    call    early_puts
+    addi    a0, s3, -1
+    call    early_puthex
+    lla     a0, msg_late_park
+    call    early_puts
+    li      a7, SBI_EXT_HSM
+    li      a6, SBI_HSM_HART_STOP
+    ecall                            /* returns only if it failed */
+    csrw    sie, zero
+    csrci   sstatus, 2
+3:  wfi
+    j       3b
+
+/*
  * Early failure paths: print through SBI legacy putchar (EID 0x01, present in every
  * OpenSBI) and shut down with SRST reason "system failure". Run at either address.
  */
@@ -315,6 +383,9 @@ msg_misaligned: .asciz "\nKeel: kernel not loaded at a 2 MiB boundary; cannot ma
 msg_too_high:   .asciz "\nKeel: kernel loaded above 256 GiB; cannot identity-map it\n"
 msg_too_big:    .asciz "\nKeel: kernel image larger than 1 GiB\n"
 msg_no_paging:  .asciz "\nKeel: hart supports neither Sv48 nor Sv39 paging\n"
+msg_late_hart:  .asciz "\nKeel: hart "
+msg_late_boot:  .asciz " entered the kernel at _start after hart "
+msg_late_park:  .asciz " booted it, with no start request for it: parked (SBI HSM hart_stop)\n"
 
 /* Early page tables: zeroed with .bss, filled above, extended by mmu.c. */
     .section .bss.boot_pt, "aw", @nobits
@@ -329,3 +400,7 @@ boot_pt_kernel: .space 4096
     .globl riscv_satp_mode, riscv_kernel_phys
 riscv_satp_mode:   .dword 0
 riscv_kernel_phys: .dword 0
+/* The boot claim and the start requests: read by harts that arrive at _start late. */
+    .globl riscv_boot_claim, riscv_start_requests
+riscv_boot_claim:  .dword 0
+riscv_start_requests: .space START_REQUESTS * START_REQUEST_SIZE

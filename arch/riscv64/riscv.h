@@ -152,6 +152,23 @@ __must_check kstatus_t riscv_hart_start(struct percpu *pc, uintptr_t stack_top,
 /* HSM hart_get_status of hwid: 0 started, 1 stopped, 2/3 pending, < 0 SBI error. */
 long riscv_hart_status(uint64_t hwid);
 
+/*
+ * entry.S's boot claim (boot hart id + 1, taken by the first hart at _start) and the start
+ * requests a hart that arrives at _start later looks for: one per CPU index, written by
+ * riscv_hart_start before its SBI call, cleared once the hart runs (docs/boot-riscv64.md).
+ */
+struct riscv_start_request {
+    uint64_t hwid_plus1; /* 0: none */
+    uint64_t boot_pa;    /* physical address of its struct riscv_hart_boot */
+};
+#define RISCV_START_REQUESTS 64
+extern uint64_t riscv_boot_claim;
+extern struct riscv_start_request riscv_start_requests[RISCV_START_REQUESTS];
+/* The CPU index "selftest=hart_at_start_parked" started unasked, else UINT32_MAX. */
+extern unsigned riscv_selftest_parked_cpu;
+/* Did CPU index come in through _start (entry.S's late-hart path)? Any context. */
+bool riscv_hart_entered_at_start(unsigned index);
+
 /* The device tree lists Svpbmt for the boot hart (riscv,isa or riscv,isa-extensions). */
 extern bool riscv_dt_svpbmt;
 

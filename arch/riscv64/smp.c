@@ -4,9 +4,13 @@
  * entry.S until arch_set_this_cpu), and secondary harts are started through SBI HSM
  * hart_start at riscv_secondary_entry (entry.S), which turns on the kernel's satp, takes
  * its stack and percpu from a struct riscv_hart_boot and calls smp_secondary_main().
+ * Each start is also posted in riscv_start_requests, so a hart that the firmware lets in
+ * at _start instead (OpenSBI 1.1 HSM race, docs/boot-riscv64.md) still finds its way.
  */
 #include <arch/smp.h>
 #include <arch/trap.h>
+#include <kernel/cmdline.h>
+#include <kernel/kprintf.h>
 #include <kernel/percpu.h>
 #include <kernel/smp.h>
 #include <kernel/thread.h>
@@ -31,11 +35,25 @@ struct riscv_hart_boot {
     uint64_t tp;
     uint64_t limit;
     uint64_t entry;
+    uint64_t via_start; /* set by entry.S when the hart came in through _start */
 };
-STATIC_ASSERT(sizeof(struct riscv_hart_boot) == 48, "entry.S HART_BOOT_* offsets");
+STATIC_ASSERT(sizeof(struct riscv_hart_boot) == 56, "entry.S HART_BOOT_* offsets");
+STATIC_ASSERT(sizeof(struct riscv_start_request) == 16, "entry.S START_REQUEST_SIZE");
+STATIC_ASSERT(RISCV_START_REQUESTS == PERCPU_MAX, "entry.S START_REQUESTS: one per CPU");
 
 /* entry.S */
 void riscv_secondary_entry(void);
+void _start(void);
+
+/*
+ * Boot self-tests of the late-hart path: "selftest=hart_at_start" starts every other hart
+ * at _start with the DTB as its argument, which is what OpenSBI 1.1's race does;
+ * "selftest=hart_at_start_parked" does it to the first one without posting its request.
+ */
+enum start_selftest { START_NORMAL, START_AT_ENTRY, START_AT_ENTRY_UNLISTED };
+static enum start_selftest start_selftest;
+static uint64_t start_selftest_dtb;
+unsigned riscv_selftest_parked_cpu = UINT32_MAX;
 
 struct percpu riscv_early_percpu;
 static struct riscv_hart_boot hart_boot[PERCPU_MAX];
@@ -109,21 +127,48 @@ kstatus_t riscv_hart_start(struct percpu *pc, uintptr_t stack_top,
         .entry = (uintptr_t)entry,
     };
     register_cpu(pc);
+    /* The request a hart that arrives at _start looks for: address first, then hart id. */
+    struct riscv_start_request *req = &riscv_start_requests[pc->index];
+    __atomic_store_n(&req->boot_pa, kernel_virt_to_phys(hb), __ATOMIC_RELAXED);
+    uint64_t saddr = kernel_virt_to_phys((const void *)(uintptr_t)riscv_secondary_entry);
+    uint64_t opaque = kernel_virt_to_phys(hb);
+    if (start_selftest != START_NORMAL) {
+        saddr = kernel_virt_to_phys((const void *)(uintptr_t)_start);
+        opaque = start_selftest_dtb;
+    }
+    if (start_selftest == START_AT_ENTRY_UNLISTED) {
+        start_selftest = START_NORMAL; /* only the first one */
+        riscv_selftest_parked_cpu = pc->index;
+    } else {
+        __atomic_store_n(&req->hwid_plus1, pc->hwid + 1, __ATOMIC_RELEASE);
+    }
     /* From its start on it may cache kernel translations: TLB fences must reach it. */
-    __atomic_fetch_add(&riscv_other_harts, 1, __ATOMIC_SEQ_CST); /* also orders hb */
-    struct sbiret r = sbi_call(SBI_EXT_HSM, SBI_HSM_HART_START, pc->hwid,
-                               kernel_virt_to_phys((const void *)(uintptr_t)riscv_secondary_entry),
-                               kernel_virt_to_phys(hb));
+    __atomic_fetch_add(&riscv_other_harts, 1, __ATOMIC_SEQ_CST); /* also orders hb, req */
+    struct sbiret r = sbi_call(SBI_EXT_HSM, SBI_HSM_HART_START, pc->hwid, saddr, opaque);
     if (r.error != 0) {
+        __atomic_store_n(&req->hwid_plus1, 0, __ATOMIC_RELEASE);
         __atomic_fetch_sub(&riscv_other_harts, 1, __ATOMIC_SEQ_CST);
         return r.error == SBI_ERR_ALREADY_AVAIL ? KEEL_EBUSY : KEEL_EINVAL;
     }
     return KEEL_OK;
 }
 
-/* First C code of a secondary hart: vectors as on the boot hart, then the portable side. */
+bool riscv_hart_entered_at_start(unsigned index) {
+    return index < PERCPU_MAX && __atomic_load_n(&hart_boot[index].via_start, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * First C code of a secondary hart: vectors as on the boot hart, its start request taken
+ * back (a later arrival at _start is then parked), then the portable side.
+ */
 static void secondary_main(struct percpu *pc) {
     arch_trap_init();
+    __atomic_store_n(&riscv_start_requests[pc->index].hwid_plus1, 0, __ATOMIC_RELEASE);
+    if (riscv_hart_entered_at_start(pc->index)) {
+        kprintf("smp: hart %llu entered the kernel at _start, not at its start address "
+                "(OpenSBI 1.1 HSM race?); sent on to the secondary entry\n",
+                (unsigned long long)pc->hwid);
+    }
     smp_secondary_main(pc);
 }
 
@@ -131,6 +176,20 @@ kstatus_t arch_cpu_start(const struct boot_info *bi, struct percpu *pc, uintptr_
     if (bi == NULL || pc == NULL || pc->index >= bi->cpu_count ||
         bi->cpus[pc->index].hwid != pc->hwid) {
         return KEEL_EINVAL;
+    }
+    static bool selftest_read;
+    if (!selftest_read) {
+        selftest_read = true;
+        start_selftest_dtb = bi->dtb.pa;
+        if (cmdline_value_is(bi->cmdline, "selftest", "hart_at_start")) {
+            start_selftest = START_AT_ENTRY;
+        } else if (cmdline_value_is(bi->cmdline, "selftest", "hart_at_start_parked")) {
+            start_selftest = START_AT_ENTRY_UNLISTED;
+        }
+        if (start_selftest != START_NORMAL) {
+            kprintf("selftest: starting %s at _start with the DTB as its argument\n",
+                    start_selftest == START_AT_ENTRY ? "every other hart" : "one hart, unasked,");
+        }
     }
     return riscv_hart_start(pc, stack_top, secondary_main);
 }
