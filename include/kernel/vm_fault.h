@@ -52,8 +52,9 @@ struct vm_guard {
 };
 
 /*
- * Register g as the guard region [va, va+size). KEEL_EINVAL for a NULL g or an empty or
- * wrapping range. g must not be inserted already. Any context (IRQ-safe lock).
+ * Register g (zeroed, or removed since) as the guard region [va, va+size). KEEL_EINVAL
+ * for a NULL g or an empty or wrapping range; KEEL_EEXIST if g is in already. Any context
+ * (IRQ-safe lock).
  */
 __must_check kstatus_t vm_fault_guard_insert(struct vm_guard *g, vaddr_t va, uint64_t size);
 

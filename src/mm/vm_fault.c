@@ -48,12 +48,16 @@ kstatus_t vm_fault_guard_insert(struct vm_guard *g, vaddr_t va, uint64_t size) {
         return KEEL_EINVAL;
     }
     unsigned long flags;
-    g->va = va.va;
-    g->size = size;
+    kstatus_t st = KEEL_EEXIST;
     spin_lock_irqsave(&guards_lock, &flags);
-    link_guard(g);
+    if (g->size == 0) {
+        g->va = va.va;
+        g->size = size;
+        link_guard(g);
+        st = KEEL_OK;
+    }
     spin_unlock_irqrestore(&guards_lock, flags);
-    return KEEL_OK;
+    return st;
 }
 
 void vm_fault_guard_remove(struct vm_guard *g) {

@@ -104,6 +104,8 @@ static void test_guard_records(void **state) {
     assert_int_equal(vm_fault_guard_insert(&a, VADDR(0x10000), 4096), KEEL_OK);
     assert_int_equal(vm_fault_guard_insert(&b, VADDR(0x20000), 8192), KEEL_OK);
     assert_int_equal(vm_fault_guard_insert(&c, VADDR(0x30000), 4096), KEEL_OK);
+    assert_int_equal(vm_fault_guard_insert(&c, VADDR(0x60000), 4096), KEEL_EEXIST);
+    assert_false(is_guard(0x60000));
     assert_int_equal(vm_fault_add_guard(VADDR(0x40000), 4096), KEEL_OK); /* the fixed pool too */
     assert_false(is_guard(0xffff));
     assert_true(is_guard(0x10000));
