@@ -88,6 +88,18 @@ keel_qemu_test(NAME fault.${ARCH} STATUS 1 ALLOW_FAULT
            "deliberate_fault\\+0x"
     FORBID "KERNEL PANIC"
     RUN --cmdline selftest=fault)
+# A kernel thread's stack overflow hits the guard page vmalloc_stack() keeps below every
+# thread stack and is reported as a guard-page hit (x86_64 through #DF, AArch64 and
+# RISC-V through their overflow stacks), on the boot CPU and on a secondary one.
+foreach(_smp 1 2)
+    math(EXPR _cpu "${_smp} - 1")
+    keel_qemu_test(NAME fault.${ARCH}.thread_stack_overflow.smp${_smp} STATUS 1 ALLOW_FAULT
+        EXPECT "selftest: overflowing the stack of thread 'overflow' on CPU ${_cpu}"
+               "KERNEL FAULT: .*page fault \\(write\\): in a guard page" "  addr 0x"
+               "Backtrace:" "thread_overflow_recurse[.a-z0-9]*\\+0x"
+        FORBID "KERNEL PANIC" "survived depth"
+        RUN --smp ${_smp} --cmdline selftest=thread_stack_overflow)
+endforeach()
 if(ARCH STREQUAL "aarch64")
     keel_qemu_test(NAME boot.aarch64.gicv2
         EXPECT ${_banner} "Boot complete"

@@ -31,7 +31,7 @@ void arch_context_switch(struct arch_context *from, struct arch_context *to);
 
 /*
  * Alignment a kernel thread stack needs (a power of two): allocate stacks with
- * vmalloc_aligned(THREAD_STACK_SIZE, ARCH_THREAD_STACK_ALIGN). An arch_thread.h may raise
+ * vmalloc_stack(THREAD_STACK_SIZE, ARCH_THREAD_STACK_ALIGN). An arch_thread.h may raise
  * it (AArch64: 32 KiB, for the vectors' overflow check); the default is a page.
  */
 #ifndef ARCH_THREAD_STACK_ALIGN

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Kernel threads: a scheduler entity, an arch context and a guarded stack from vmalloc
- * (the guard page below catches overflow). schedule() joins the portable policy
- * (sched.h) to the arch context switch.
+ * Kernel threads: a scheduler entity, an arch context and a guarded stack from
+ * vmalloc_stack() (the registered guard page below reports an overflow as one).
+ * schedule() joins the portable policy (sched.h) to the arch context switch.
  */
 #ifndef KERNEL_THREAD_H
 #define KERNEL_THREAD_H

@@ -29,12 +29,36 @@ __must_check kstatus_t vm_fault(struct vm_space *as, vaddr_t va, uint32_t access
 const char *vm_fault_access_name(uint32_t access);
 
 /*
- * Declare [va, va+size) a guard region (unmapped on purpose, e.g. below a kernel stack),
- * so a fault there is reported as a stack overflow. At most VM_FAULT_MAX_GUARDS.
- * KEEL_EEXHAUSTED when full. Boot or thread context.
+ * Declare [va, va+size) a guard region (unmapped on purpose, e.g. below a boot stack), so
+ * a fault there is reported as a stack overflow. For the image's few fixed guards: a
+ * static pool of VM_FAULT_MAX_GUARDS. KEEL_EEXHAUSTED when full, KEEL_EINVAL for an
+ * empty or wrapping range. Boot or thread context.
  */
 #define VM_FAULT_MAX_GUARDS 64
 __must_check kstatus_t vm_fault_add_guard(vaddr_t va, uint64_t size);
+
+/* Forget every vm_fault_add_guard() region that starts at va. Boot or thread context. */
 void vm_fault_remove_guard(vaddr_t va);
+
+/*
+ * A guard whose record the owner keeps (e.g. in a vmalloc area, one per thread stack):
+ * no table to fill, O(1) insert and remove. The VM layer owns the links while it is in.
+ */
+struct vm_guard {
+    uint64_t va;
+    uint64_t size; /* 0 while not inserted */
+    struct vm_guard *prev;
+    struct vm_guard *next;
+};
+
+/*
+ * Register g (zeroed, or removed since) as the guard region [va, va+size). KEEL_EINVAL
+ * for a NULL g or an empty or wrapping range; KEEL_EEXIST if g is in already. Any context
+ * (IRQ-safe lock).
+ */
+__must_check kstatus_t vm_fault_guard_insert(struct vm_guard *g, vaddr_t va, uint64_t size);
+
+/* Unregister g (a g never inserted, or already removed, is ignored). Any context. */
+void vm_fault_guard_remove(struct vm_guard *g);
 
 #endif /* KERNEL_VM_FAULT_H */

@@ -117,6 +117,13 @@ void *vmalloc(size_t size);
  * stacks use it (ARCH_THREAD_STACK_ALIGN, include/arch/thread.h). */
 void *vmalloc_aligned(size_t size, size_t align);
 
+/*
+ * As vmalloc_aligned(), and the page directly below the area is reserved too, never
+ * mapped, and registered with vm_fault_guard_insert() (until vfree), so running off the
+ * bottom of a downward-growing stack is reported as a guard-page hit. Kernel thread stacks.
+ */
+void *vmalloc_stack(size_t size, size_t align);
+
 /* Free a vmalloc() area; NULL is ignored; any other pointer is refused and counted. */
 void vfree(void *ptr);
 

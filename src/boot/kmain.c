@@ -3,10 +3,12 @@
  * kmain: the portable kernel entry, the same on every arch. It brings up the console
  * the boot info names, prints the banner and the memory map, then does what the
  * command line asks: "ktest" runs the self tests, "selftest=fault" makes a bad access
- * on purpose (proves the trap path), "poweroff" powers off with success, "bench" prints
- * the instructions from kernel entry to the banner as a JSON line.
+ * on purpose (proves the trap path), "selftest=thread_stack_overflow" overflows a kernel
+ * thread's stack on purpose (proves its guard page), "poweroff" powers off with success,
+ * "bench" prints the instructions from kernel entry to the banner as a JSON line.
  */
 #include <arch/cpu.h>
+#include <arch/irq.h>
 #include <arch/trap.h>
 #include <kernel/boot_info.h>
 #include <kernel/cmdline.h>
@@ -68,6 +70,55 @@ static __noinline __noreturn void deliberate_fault(void) {
           (unsigned long long)v);
 }
 
+/* Never reached: the stack holds a few dozen frames. volatile so it is not folded. */
+static volatile unsigned thread_overflow_stop = ~0u;
+
+/* Never inlined: the overflow test looks for this name in the backtrace. */
+static __noinline unsigned thread_overflow_recurse(unsigned depth) {
+    volatile uint8_t frame[256];
+    frame[0] = (uint8_t)depth;
+    if (depth == thread_overflow_stop) {
+        return frame[0];
+    }
+    return thread_overflow_recurse(depth + 1) + frame[0];
+}
+
+static void thread_overflow_entry(void *arg) {
+    (void)arg;
+    /* Only the fault may trap: no interrupt is taken with the stack nearly full. */
+    arch_irq_disable();
+    kprintf("selftest: overflowing the stack of thread '%s' on CPU %u; a KERNEL FAULT report "
+            "must follow\n",
+            thread_current()->name, arch_this_cpu()->index);
+    kprintf("selftest: survived depth %u\n", thread_overflow_recurse(0));
+}
+
+/*
+ * "selftest=thread_stack_overflow": a kernel thread on the highest online CPU recurses
+ * into the guard page below its stack; the report must name the guard page. The boot
+ * thread waits: if nothing stopped the machine after a few seconds, that is a panic.
+ */
+static __noreturn void deliberate_thread_overflow(void) {
+    cpumask_t online = smp_online_mask();
+    unsigned last = 0;
+    for (unsigned c = 0; c < 64; c++) {
+        if (online & CPUMASK_CPU(c)) {
+            last = c;
+        }
+    }
+    kstatus_t st = thread_create("overflow", thread_overflow_entry, NULL, SCHED_PRIO_NORMAL,
+                                 CPUMASK_CPU(last), NULL);
+    if (st != KEEL_OK) {
+        panic("selftest: cannot create the overflowing thread: error %d", st);
+    }
+    for (unsigned i = 0; i < 50; i++) {
+        if (thread_sleep_ns(100000000ULL) != KEEL_OK) {
+            thread_yield();
+        }
+    }
+    panic("selftest: a thread's stack overflow was not reported as a fault");
+}
+
 void kmain(const struct boot_info *bi) {
     kmain_boot_info = bi;
     kstatus_t st = console_init_boot(&bi->console);
@@ -105,6 +156,9 @@ void kmain(const struct boot_info *bi) {
 
     if (cmdline_value_is(bi->cmdline, "selftest", "fault")) {
         deliberate_fault();
+    }
+    if (cmdline_value_is(bi->cmdline, "selftest", "thread_stack_overflow")) {
+        deliberate_thread_overflow();
     }
 
     if (cmdline_find(bi->cmdline, "bench", NULL, NULL)) {

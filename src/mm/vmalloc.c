@@ -2,18 +2,22 @@
 /*
  * vmalloc: virtually contiguous kernel memory built from single frames, mapped into a
  * kernel VA window given by the arch. Every area is followed by one unmapped guard page,
- * so running off the end faults instead of corrupting the neighbour. Areas are kept in
- * an address-sorted list; allocation is first fit (at an alignment the caller may ask
- * for: AArch64 kernel stacks need 32 KiB).
+ * so running off the end faults instead of corrupting the neighbour; a stack area also
+ * owns one below it, registered with vm_fault so an overflow is reported as such. Areas
+ * are kept in an address-sorted list; allocation is first fit (at an alignment the
+ * caller may ask for: AArch64 kernel stacks need 32 KiB).
  */
 #include <kernel/frame.h>
 #include <kernel/heap.h>
+#include <kernel/vm_fault.h>
 #include <kernel/vmm.h>
 
 struct vm_chunk {
     uint64_t start;
     uint64_t pages; /* mapped pages; the guard page follows */
+    uint64_t lead;  /* guard pages reserved below start (stacks: 1) */
     struct vm_chunk *next;
+    struct vm_guard guard; /* the leading guard's vm_fault record (size 0: none) */
 };
 
 static uint64_t win_base, win_end;
@@ -39,28 +43,34 @@ kstatus_t vmalloc_init(vaddr_t base, uint64_t size) {
 }
 
 /*
- * First fit for pages + 1 (guard) at a multiple of align in the window; links rec in.
- * Lock held.
+ * First fit for lead guard pages, then pages at a multiple of align, then the trailing
+ * guard, in the window; links rec in. Lock held.
  */
-static bool reserve_va(struct vm_chunk *rec, uint64_t pages, uint64_t align) {
-    uint64_t need = (pages + 1) * PAGE_SIZE;
-    uint64_t at = ALIGN_UP(win_base, align);
+static bool reserve_va(struct vm_chunk *rec, uint64_t pages, uint64_t align, uint64_t lead) {
+    uint64_t below = lead * PAGE_SIZE;
+    uint64_t above = (pages + 1) * PAGE_SIZE;
+    uint64_t cursor = win_base; /* the lowest free address in the hole being tried */
     struct vm_chunk **link = &areas;
-    while (*link != NULL) {
-        if (at >= win_base && at <= (*link)->start && (*link)->start - at >= need) {
-            break;
+    for (;;) {
+        uint64_t at = ALIGN_UP(cursor + below, align);
+        if (at < cursor) {
+            return false; /* the addition or ALIGN_UP wrapped: nothing fits higher up */
         }
-        at = ALIGN_UP((*link)->start + ((*link)->pages + 1) * PAGE_SIZE, align);
+        uint64_t limit = *link != NULL ? (*link)->start - (*link)->lead * PAGE_SIZE : win_end;
+        if (at <= limit && limit - at >= above) {
+            rec->start = at;
+            rec->pages = pages;
+            rec->lead = lead;
+            rec->next = *link;
+            *link = rec;
+            return true;
+        }
+        if (*link == NULL) {
+            return false;
+        }
+        cursor = (*link)->start + ((*link)->pages + 1) * PAGE_SIZE;
         link = &(*link)->next;
     }
-    if (at < win_base || at > win_end || win_end - at < need) {
-        return false; /* also an ALIGN_UP that wrapped */
-    }
-    rec->start = at;
-    rec->pages = pages;
-    rec->next = *link;
-    *link = rec;
-    return true;
 }
 
 static void unlink_area(struct vm_chunk *rec) {
@@ -86,7 +96,8 @@ void *vmalloc(size_t size) {
     return vmalloc_aligned(size, PAGE_SIZE);
 }
 
-void *vmalloc_aligned(size_t size, size_t align) {
+/* vmalloc_aligned() with lead guard pages reserved below the area (0 or 1). */
+static void *vmalloc_area(size_t size, size_t align, uint64_t lead) {
     uint64_t pages = ((uint64_t)size + PAGE_SIZE - 1) / PAGE_SIZE;
     bool align_ok = (align & (align - 1)) == 0;
     struct vm_chunk *rec = size == 0 || win_end == 0 || !align_ok ? NULL : kmalloc(sizeof(*rec), 0);
@@ -95,8 +106,9 @@ void *vmalloc_aligned(size_t size, size_t align) {
         goto fail;
     }
     spin_lock_irqsave(&vmalloc_lock, &irq);
+    rec->guard.size = 0;
     bool ok = pages < (win_end - win_base) / PAGE_SIZE &&
-              reserve_va(rec, pages, align < PAGE_SIZE ? PAGE_SIZE : align);
+              reserve_va(rec, pages, align < PAGE_SIZE ? PAGE_SIZE : align, lead);
     spin_unlock_irqrestore(&vmalloc_lock, irq);
     if (!ok) {
         kfree(rec);
@@ -123,6 +135,10 @@ void *vmalloc_aligned(size_t size, size_t align) {
         kfree(rec);
         goto fail;
     }
+    if (lead != 0 &&
+        vm_fault_guard_insert(&rec->guard, VADDR(rec->start - PAGE_SIZE), PAGE_SIZE) != KEEL_OK) {
+        /* cannot happen: a page-sized range inside the window */
+    }
     spin_lock_irqsave(&vmalloc_lock, &irq);
     vstats.areas++;
     vstats.pages += pages;
@@ -131,6 +147,14 @@ void *vmalloc_aligned(size_t size, size_t align) {
 fail:
     __atomic_fetch_add(&vstats.failures, 1, __ATOMIC_RELAXED);
     return NULL;
+}
+
+void *vmalloc_aligned(size_t size, size_t align) {
+    return vmalloc_area(size, align, 0);
+}
+
+void *vmalloc_stack(size_t size, size_t align) {
+    return vmalloc_area(size, align, 1);
 }
 
 void vfree(void *ptr) {
@@ -149,6 +173,8 @@ void vfree(void *ptr) {
         spin_unlock_irqrestore(&vmalloc_lock, irq);
         return;
     }
+    /* Before the VA can be reused: a new area's page there is no guard. */
+    vm_fault_guard_remove(&rec->guard);
     unlink_area(rec);
     vstats.areas--;
     vstats.pages -= rec->pages;

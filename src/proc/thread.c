@@ -36,8 +36,9 @@ static inline struct thread *thread_of(struct sched_entity *se) {
 
 STATIC_ASSERT(__builtin_offsetof(struct thread, se) == 0, "sched_entity <-> thread by cast");
 
+/* The stack and, below it, a guard page that vm_fault reports as a stack overflow. */
 static void *stack_alloc(void) {
-    return vmalloc_aligned(THREAD_STACK_SIZE, ARCH_THREAD_STACK_ALIGN);
+    return vmalloc_stack(THREAD_STACK_SIZE, ARCH_THREAD_STACK_ALIGN);
 }
 
 static void wait_off_cpu(struct thread *t) {

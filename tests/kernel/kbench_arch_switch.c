@@ -25,7 +25,7 @@ static void bench_partner(void *arg) {
 
 KBENCH(arch_context_switch) {
     static uint64_t samples[ROUNDS];
-    char *stack = vmalloc_aligned(THREAD_STACK_SIZE, ARCH_THREAD_STACK_ALIGN);
+    char *stack = vmalloc_stack(THREAD_STACK_SIZE, ARCH_THREAD_STACK_ALIGN);
 
     if (stack == NULL) {
         kprintf("kbench: arch_context_switch: no memory\n");

@@ -2,12 +2,16 @@
 /*
  * Memory benchmarks on the target (issue: map a page against seL4's figure): map then
  * unmap one 4 KiB page, and one 2 MiB page, in a fresh user address space built with
- * the arch's own page-table format, as seL4 measures mapping a frame into a VSpace.
+ * the arch's own page-table format, as seL4 measures mapping a frame into a VSpace. And
+ * what a thread's stack costs thread_create: vmalloc_stack + vfree (with its registered
+ * guard page) next to vmalloc_aligned + vfree of the same size (without).
  */
 #include <arch/cpu.h>
+#include <arch/thread.h>
 #include <kernel/frame.h>
 #include <kernel/kbench.h>
 #include <kernel/kprintf.h>
+#include <kernel/thread.h>
 #include <kernel/vmm.h>
 
 #define BENCH_VA   0x40000000ULL /* 1 GiB: in the user half of every format */
@@ -62,4 +66,30 @@ KBENCH(map_unmap_4k) {
 
 KBENCH(map_unmap_2m) {
     bench_map_unmap("map_unmap_2m", 2ULL << 20);
+}
+
+static void bench_stack(const char *name, bool guarded) {
+    static uint64_t samples[ITERATIONS];
+    unsigned n = 0;
+    for (unsigned i = 0; i < ITERATIONS; i++) {
+        uint64_t t0 = arch_cycle_counter();
+        void *s = guarded ? vmalloc_stack(THREAD_STACK_SIZE, ARCH_THREAD_STACK_ALIGN)
+                          : vmalloc_aligned(THREAD_STACK_SIZE, ARCH_THREAD_STACK_ALIGN);
+        vfree(s);
+        uint64_t t1 = arch_cycle_counter();
+        if (s == NULL) {
+            kprintf("kbench: %s: no memory\n", name);
+            return;
+        }
+        samples[n++] = t1 - t0;
+    }
+    kbench_report(name, samples, n);
+}
+
+KBENCH(thread_stack_alloc_free) {
+    bench_stack("thread_stack_alloc_free", true);
+}
+
+KBENCH(vmalloc_16k_alloc_free) {
+    bench_stack("vmalloc_16k_alloc_free", false);
 }

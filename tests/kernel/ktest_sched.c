@@ -11,9 +11,11 @@
 #include <kernel/ktest.h>
 #include <kernel/percpu.h>
 #include <kernel/smp.h>
+#include <kernel/string.h>
 #include <kernel/sync.h>
 #include <kernel/thread.h>
 #include <kernel/timer.h>
+#include <kernel/vm_fault.h>
 #include <kernel/vmm.h>
 
 #define JOIN_TIMEOUT_NS                                                                            \
@@ -443,6 +445,57 @@ KTEST(thread_create_exit_frees) {
     KTEST_EXPECT_EQ(thread_create("bad", life_thread, NULL, 25, CPUMASK_ALL, NULL), KEEL_EINVAL);
     KTEST_EXPECT_EQ(thread_create("bad", NULL, NULL, SCHED_PRIO_LOW, CPUMASK_ALL, NULL),
                     KEEL_EINVAL);
+}
+
+/* ---- the guard page below a thread's stack ---- */
+
+static semaphore_t guard_hold, guard_done;
+
+static void guard_thread(void *arg) {
+    (void)arg;
+    if (down(&guard_hold) == KEEL_OK) {
+        up(&guard_done);
+    }
+}
+
+static bool is_stack_guard(uintptr_t va) {
+    const char *why = "";
+    return vm_fault(vmm_kernel_space, VADDR(va), VM_FAULT_WRITE, &why) == KEEL_EFAULT &&
+           strcmp(why, "in a guard page (kernel stack overflow?)") == 0;
+}
+
+KTEST(thread_stack_guard_registered_while_alive) {
+    struct thread *t = NULL;
+    struct vmalloc_stats s0, s1;
+    thread_reap();
+    vmalloc_get_stats(&s0);
+    sema_init(&guard_hold, 0);
+    sema_init(&guard_done, 0);
+    KTEST_EXPECT_EQ(thread_create("guarded", guard_thread, NULL, SCHED_PRIO_HIGH, CPUMASK_ALL, &t),
+                    KEEL_OK);
+    if (t == NULL) {
+        return;
+    }
+    /* t lives until guard_hold is raised: its stack and the page below are stable. */
+    uintptr_t base = (uintptr_t)t->stack;
+    KTEST_EXPECT_EQ(base % ARCH_THREAD_STACK_ALIGN, 0);
+    KTEST_EXPECT(is_stack_guard(base - 8));
+    KTEST_EXPECT(is_stack_guard(base - PAGE_SIZE));
+    KTEST_EXPECT(!is_stack_guard(base));
+    KTEST_EXPECT(!is_stack_guard(base + t->stack_size - 8));
+    KTEST_EXPECT(vmm_query(vmm_kernel_space, VADDR(base - PAGE_SIZE), NULL, NULL, NULL) != KEEL_OK);
+    KTEST_EXPECT(vmm_query(vmm_kernel_space, VADDR(base), NULL, NULL, NULL) == KEEL_OK);
+    up(&guard_hold);
+    KTEST_EXPECT(join(&guard_done, 1));
+    uint64_t deadline = get_monotonic_time() + 5 * NSEC_PER_SEC;
+    do {
+        nap(5 * NSEC_PER_MSEC);
+        thread_reap();
+        vmalloc_get_stats(&s1);
+    } while (s1.areas > s0.areas && get_monotonic_time() < deadline);
+    KTEST_EXPECT(s1.areas <= s0.areas);
+    /* Freed with its stack (unless a new stack took the same place meanwhile: none here). */
+    KTEST_EXPECT(!is_stack_guard(base - 8));
 }
 
 /* ---- every CPU online, ticking, running its idle loop ---- */

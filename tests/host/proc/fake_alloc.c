@@ -53,6 +53,11 @@ void *vmalloc_aligned(size_t size, size_t align) {
     return p;
 }
 
+/* The host has no guard page to reserve: a stack is an aligned block like any other. */
+void *vmalloc_stack(size_t size, size_t align) {
+    return vmalloc_aligned(size, align);
+}
+
 void *vmalloc(size_t size) {
     return vmalloc_aligned(size, 4096);
 }
