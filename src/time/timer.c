@@ -56,6 +56,7 @@ void timer_subsystem_init(unsigned ncpus) {
     for (unsigned i = 0; i < BOOT_MAX_CPUS; i++) {
         spinlock_init(&queues[i].lock);
         pheap_init(&queues[i].heap);
+        queues[i].armed_ns = 0;
     }
     nr_queues = ncpus;
 }
