@@ -17,7 +17,7 @@ static void timer_kick_cpu(unsigned cpu) {
     if (pc == NULL || __atomic_load_n(&pc->online, __ATOMIC_ACQUIRE) == 0) {
         return; /* not up yet: it arms its tick with its queue in view when it comes up */
     }
-    __atomic_store_n(&pc->timer_kick, true, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&pc->timer_kick, 1, __ATOMIC_SEQ_CST);
     arch_ipi_send(cpu, IPI_RESCHEDULE); /* to this CPU too: taken once interrupts are on */
 }
 
@@ -27,7 +27,7 @@ kstatus_t irq_clock_init(void) {
 }
 
 bool irq_timer_kicked(void) {
-    return __atomic_exchange_n(&arch_this_cpu()->timer_kick, false, __ATOMIC_ACQ_REL);
+    return __atomic_exchange_n(&arch_this_cpu()->timer_kick, 0, __ATOMIC_ACQ_REL) != 0;
 }
 
 void irq_timer_rearm(void) {

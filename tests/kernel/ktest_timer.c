@@ -16,13 +16,15 @@
 
 #define LATE_SAMPLES       32
 /* A sample is taken when the target CPU's tick is armed at least LATE_GAP_NS past the
- * expiry (waiting up to LATE_WAIT_GAP_NS for that), so without a kick the timer fires at
- * least that late. TCG on a loaded 2-core host stalls vCPUs for milliseconds at times:
- * judge the median, not the worst sample. */
+ * expiry (waiting up to LATE_WAIT_GAP_NS for that), so without a kick every sample is at
+ * least that late. TCG on a loaded 2-core host stalls vCPUs for milliseconds at times, so
+ * the verdict rests on quantiles: the lower quartile must be well under the gap (kicks
+ * happen) and the median under it (most timers are on time); the worst is only printed. */
 #define LATE_LEAD_NS       NSEC_PER_MSEC /* expiry: this far ahead of the arming */
 #define LATE_GAP_NS        (2 * NSEC_PER_MSEC)
 #define LATE_WAIT_GAP_NS   (30 * NSEC_PER_MSEC)
-#define LATE_MEDIAN_MAX_NS NSEC_PER_MSEC
+#define LATE_P25_MAX_NS    NSEC_PER_MSEC
+#define LATE_MEDIAN_MAX_NS LATE_GAP_NS
 #define LATE_GIVE_UP_NS    (500 * NSEC_PER_MSEC)
 
 static volatile uint64_t fired_at;
@@ -121,9 +123,10 @@ static void measure(struct ktest_ctx *ktest_ctx, const char *what, struct percpu
     }
     sort_u64(late, n);
     kprintf("%s: cpu %u -> %u: %u samples with the tick >= 2 ms past the expiry (%u not), "
-            "lateness us: min %llu median %llu p90 %llu max %llu\n",
+            "lateness us: min %llu p25 %llu median %llu p90 %llu max %llu\n",
             what, this_cpu_index(), pc->index, n, near,
             (unsigned long long)(n > 0 ? late[0] / 1000 : 0),
+            (unsigned long long)(n > 0 ? late[n / 4] / 1000 : 0),
             (unsigned long long)(n > 0 ? late[n / 2] / 1000 : 0),
             (unsigned long long)(n > 0 ? late[(n * 9) / 10] / 1000 : 0),
             (unsigned long long)(n > 0 ? late[n - 1] / 1000 : 0));
@@ -131,7 +134,9 @@ static void measure(struct ktest_ctx *ktest_ctx, const char *what, struct percpu
     KTEST_EXPECT_EQ(wrong_cpu, 0);
     KTEST_EXPECT(n >= LATE_SAMPLES / 2); /* the measurement means something */
     if (n > 0) {
-        KTEST_EXPECT(late[n / 2] < LATE_MEDIAN_MAX_NS); /* without a kick: >= LATE_GAP_NS */
+        /* without a kick every far sample is >= LATE_GAP_NS late */
+        KTEST_EXPECT(late[n / 4] < LATE_P25_MAX_NS);
+        KTEST_EXPECT(late[n / 2] < LATE_MEDIAN_MAX_NS);
     }
 }
 
