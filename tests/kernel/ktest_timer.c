@@ -25,6 +25,7 @@
 #define LATE_WAIT_GAP_NS   (30 * NSEC_PER_MSEC)
 #define LATE_P25_MAX_NS    NSEC_PER_MSEC
 #define LATE_MEDIAN_MAX_NS LATE_GAP_NS
+#define LATE_ROUNDS        3
 #define LATE_GIVE_UP_NS    (500 * NSEC_PER_MSEC)
 
 static volatile uint64_t fired_at;
@@ -99,8 +100,12 @@ static uint64_t arm_sample(struct ktest_ctx *ktest_ctx, struct ktimer *t, struct
     }
 }
 
-/* Take LATE_SAMPLES samples on pc (this CPU if local), print and judge them. */
-static void measure(struct ktest_ctx *ktest_ctx, const char *what, struct percpu *pc, bool local) {
+/*
+ * One round: LATE_SAMPLES samples on pc (this CPU if local), printed. Returns whether the
+ * far samples meet the bounds; missed timers and timers run on the wrong CPU fail at once.
+ */
+static bool measure_round(struct ktest_ctx *ktest_ctx, const char *what, struct percpu *pc,
+                          bool local) {
     static uint64_t late[LATE_SAMPLES];
     struct ktimer t;
     timer_init(&t, late_fn, NULL);
@@ -132,12 +137,18 @@ static void measure(struct ktest_ctx *ktest_ctx, const char *what, struct percpu
             (unsigned long long)(n > 0 ? late[n - 1] / 1000 : 0));
     KTEST_EXPECT_EQ(missed, 0);
     KTEST_EXPECT_EQ(wrong_cpu, 0);
-    KTEST_EXPECT(n >= LATE_SAMPLES / 2); /* the measurement means something */
-    if (n > 0) {
-        /* without a kick every far sample is >= LATE_GAP_NS late */
-        KTEST_EXPECT(late[n / 4] < LATE_P25_MAX_NS);
-        KTEST_EXPECT(late[n / 2] < LATE_MEDIAN_MAX_NS);
+    /* without a kick every far sample is >= LATE_GAP_NS late, so no round can pass */
+    return n >= LATE_SAMPLES / 2 && late[n / 4] < LATE_P25_MAX_NS &&
+           late[n / 2] < LATE_MEDIAN_MAX_NS;
+}
+
+/* Up to LATE_ROUNDS rounds: a host stall can spoil one round, a missing kick spoils all. */
+static void measure(struct ktest_ctx *ktest_ctx, const char *what, struct percpu *pc, bool local) {
+    bool ok = false;
+    for (unsigned r = 0; r < LATE_ROUNDS && !ok; r++) {
+        ok = measure_round(ktest_ctx, what, pc, local);
     }
+    KTEST_EXPECT(ok); /* >= half the samples far, p25 < 1 ms, median < 2 ms in some round */
 }
 
 /* An online CPU other than this one (the highest), or -1. */
