@@ -57,6 +57,10 @@ void irq_timer_rearm(void);
 #define IRQ_TICK_MAX_NS (10 * 1000 * 1000ull)
 #define IRQ_TICK_MIN_NS (20 * 1000ull)
 
+/* Consume this CPU's timer kick: true if another CPU (or this one) queued a timer due before
+ * the armed tick since the last call, so the tick must be re-armed. Interrupts masked. */
+bool irq_timer_kicked(void);
+
 /* Is this CPU's one-shot programmed to fire by deadline_ns (so a re-arm can be skipped)?
  * Interrupts masked. */
 static inline bool irq_timer_covers(uint64_t deadline_ns) {

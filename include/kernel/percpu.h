@@ -34,6 +34,9 @@ struct percpu {
     struct thread *switch_prev;
     struct thread *handoff;
     bool blocking_switch;
+    /* Set (then IPI_RESCHEDULE) by a CPU that queued a timer here due before timer_armed_ns:
+     * the IPI handler re-arms the tick (irq_timer.c, irq.c). */
+    uint32_t timer_kick; /* 32-bit: RISC-V has no byte-sized atomic swap */
 };
 
 STATIC_ASSERT(__builtin_offsetof(struct percpu, self) == 0, "arch code loads self at 0");

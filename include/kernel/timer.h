@@ -81,8 +81,16 @@ void timer_init(struct ktimer *t, timer_function_t fn, void *data);
  */
 __must_check kstatus_t add_timer(struct ktimer *t, uint64_t expires);
 
-/* As add_timer, on CPU cpu's queue. KEEL_EINVAL for a CPU outside 0..ncpus-1. */
+/*
+ * As add_timer, on CPU cpu's queue. KEEL_EINVAL for a CPU outside 0..ncpus-1. If t becomes
+ * that queue's earliest and is due before what cpu has programmed, cpu is kicked (the hook
+ * of timer_set_kick) so it re-arms in time. Any context, any locks held.
+ */
 __must_check kstatus_t add_timer_on(struct ktimer *t, uint64_t expires, unsigned cpu);
+
+/* As add_timer_on but never kicks: for a caller on cpu that re-arms it right after
+ * (sched_block: the blocking switch re-arms the tick with the new timeout in view). */
+__must_check kstatus_t add_timer_on_quiet(struct ktimer *t, uint64_t expires, unsigned cpu);
 
 /*
  * Disarm t. Returns 1 if it was pending (it will not fire), 0 if not (never armed,
@@ -92,19 +100,35 @@ int del_timer(struct ktimer *t);
 
 /*
  * Move t's expiry to expires, arming it if needed, on its current CPU queue. Returns 1
- * if it was pending before, 0 if not. Any context.
+ * if it was pending before, 0 if not. Kicks that CPU as add_timer_on does. Any context.
  */
 int mod_timer(struct ktimer *t, uint64_t expires);
 
 /*
  * Fire every timer on CPU cpu's queue whose expiry is <= now_ns, earliest first (equal
  * expiries in arming order), each exactly once. Returns how many fired. Called by the
- * arch timer interrupt on that CPU (and by host tests), IRQs off, no locks held.
+ * arch timer interrupt on that CPU (and by host tests), IRQs off, no locks held. The CPU
+ * must re-arm afterwards (timer_arm_next): until then nothing queued here kicks it.
  */
 size_t timer_run_expired(unsigned cpu, uint64_t now_ns);
 
 /* Earliest expiry on CPU cpu's queue, or TIME_NEVER. Any context. */
 uint64_t timer_next_expiry(unsigned cpu);
+
+/*
+ * The earlier of bound_ns and CPU cpu's earliest expiry, recorded (under the queue lock) as
+ * the deadline cpu is about to program: from then on, a timer queued there kicks cpu only
+ * if it is due earlier. Returns bound_ns for a CPU outside 0..ncpus-1. Called by cpu itself
+ * when it re-arms its one-shot (irq_timer_rearm), interrupts masked.
+ */
+uint64_t timer_arm_next(unsigned cpu, uint64_t bound_ns);
+
+/*
+ * Install how a CPU is kicked to re-arm its one-shot (kick(cpu) is called with no timer
+ * lock held, possibly with other locks held and interrupts masked, so it must not take
+ * locks); NULL: never. Boot CPU, at bring-up (irq_clock_init).
+ */
+void timer_set_kick(void (*kick)(unsigned cpu));
 
 /* Number of timers pending on CPU cpu's queue. Any context. */
 size_t timer_pending_count(unsigned cpu);

@@ -187,7 +187,13 @@ void irq_handle_ipi(enum ipi_kind kind) {
     }
     switch (kind) {
     case IPI_RESCHEDULE:
-        pc->need_resched = true;
+        /* A timer kick re-arms the tick and need not reschedule: a wake-up that shares
+         * the IPI has set its run queue's need_resched, which irq_exit checks anyway. */
+        if (irq_timer_kicked()) {
+            irq_timer_rearm();
+        } else {
+            pc->need_resched = true;
+        }
         break;
     case IPI_CALL:
         smp_handle_call_ipi();

@@ -67,7 +67,8 @@ kstatus_t sched_block(unsigned cpu, struct sched_entity *e, unsigned reason, uin
     if (timeout_ns != TIME_NEVER) {
         e->timeout_at = now_ns > TIME_NEVER - timeout_ns ? TIME_NEVER - 1 : now_ns + timeout_ns;
         /* not pending (a wake or remove disarms it, or it fired); cpu is valid */
-        kstatus_t armed = add_timer_on(&e->timeout, e->timeout_at, cpu);
+        /* quiet: e blocks on this CPU, whose blocking switch re-arms the tick fully */
+        kstatus_t armed = add_timer_on_quiet(&e->timeout, e->timeout_at, cpu);
         (void)armed;
     }
     rq->need_resched = true;

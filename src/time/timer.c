@@ -10,10 +10,41 @@
 struct timer_queue {
     spinlock_t lock;
     struct pheap heap;
+    /* The deadline the owning CPU last programmed with this queue in view (timer_arm_next),
+     * or the expiry a kick was sent for; 0: the CPU will look at the queue before it next
+     * programs its timer (not started yet, or firing), so no kick is needed. */
+    uint64_t armed_ns;
 };
 
 static struct timer_queue queues[BOOT_MAX_CPUS];
 static unsigned nr_queues = 1;
+static void (*kick_fn)(unsigned cpu);
+
+void timer_set_kick(void (*kick)(unsigned cpu)) {
+    __atomic_store_n(&kick_fn, kick, __ATOMIC_RELEASE);
+}
+
+/*
+ * t was just queued on q (locked): must q's CPU be kicked to re-arm? Only if t is now the
+ * earliest and earlier than what the CPU has programmed. The kick is then counted as
+ * programmed for t, so later timers queued before the CPU re-arms send no second one.
+ */
+static bool kick_needed(struct timer_queue *q, struct ktimer *t) {
+    if (t->expires >= q->armed_ns || pheap_min(&q->heap) != &t->node) {
+        return false;
+    }
+    q->armed_ns = t->expires;
+    return true;
+}
+
+/* Kick cpu after its queue lock was dropped (the hook sends an IPI: no lock is held by
+ * the hook itself, so any caller's locks are fine). */
+static void kick(unsigned cpu) {
+    void (*fn)(unsigned) = __atomic_load_n(&kick_fn, __ATOMIC_ACQUIRE);
+    if (fn != NULL) {
+        fn(cpu);
+    }
+}
 
 void timer_subsystem_init(unsigned ncpus) {
     if (ncpus == 0) {
@@ -25,6 +56,7 @@ void timer_subsystem_init(unsigned ncpus) {
     for (unsigned i = 0; i < BOOT_MAX_CPUS; i++) {
         spinlock_init(&queues[i].lock);
         pheap_init(&queues[i].heap);
+        queues[i].armed_ns = 0;
     }
     nr_queues = ncpus;
 }
@@ -38,7 +70,8 @@ void timer_init(struct ktimer *t, timer_function_t fn, void *data) {
     t->pending = 0;
 }
 
-kstatus_t add_timer_on(struct ktimer *t, uint64_t expires, unsigned cpu) {
+/* add_timer_on(), kicking the CPU if allowed and needed. */
+static kstatus_t queue_timer(struct ktimer *t, uint64_t expires, unsigned cpu, bool may_kick) {
     if (cpu >= nr_queues || t->fn == NULL) {
         return KEEL_EINVAL;
     }
@@ -53,8 +86,20 @@ kstatus_t add_timer_on(struct ktimer *t, uint64_t expires, unsigned cpu) {
     t->expires = expires;
     pheap_insert(&q->heap, &t->node, expires);
     __atomic_store_n(&t->pending, 1, __ATOMIC_RELAXED);
+    bool k = may_kick && kick_needed(q, t);
     spin_unlock_irqrestore(&q->lock, flags);
+    if (k) {
+        kick(cpu);
+    }
     return KEEL_OK;
+}
+
+kstatus_t add_timer_on(struct ktimer *t, uint64_t expires, unsigned cpu) {
+    return queue_timer(t, expires, cpu, true);
+}
+
+kstatus_t add_timer_on_quiet(struct ktimer *t, uint64_t expires, unsigned cpu) {
+    return queue_timer(t, expires, cpu, false);
 }
 
 kstatus_t add_timer(struct ktimer *t, uint64_t expires) {
@@ -99,7 +144,12 @@ int mod_timer(struct ktimer *t, uint64_t expires) {
     t->expires = expires;
     pheap_insert(&q->heap, &t->node, expires);
     __atomic_store_n(&t->pending, 1, __ATOMIC_RELAXED);
+    unsigned cpu = t->cpu;
+    bool k = kick_needed(q, t);
     spin_unlock_irqrestore(&q->lock, flags);
+    if (k) {
+        kick(cpu);
+    }
     return was;
 }
 
@@ -111,6 +161,7 @@ size_t timer_run_expired(unsigned cpu, uint64_t now_ns) {
     size_t fired = 0;
     unsigned long flags;
     spin_lock_irqsave(&q->lock, &flags);
+    q->armed_ns = 0; /* the caller re-arms afterwards: callbacks and others need no kick */
     for (;;) {
         struct pheap_node *n = pheap_min(&q->heap);
         if (n == NULL || n->key > now_ns) {
@@ -139,6 +190,20 @@ uint64_t timer_next_expiry(unsigned cpu) {
     spin_lock_irqsave(&q->lock, &flags);
     struct pheap_node *n = pheap_min(&q->heap);
     uint64_t when = n == NULL ? TIME_NEVER : n->key;
+    spin_unlock_irqrestore(&q->lock, flags);
+    return when;
+}
+
+uint64_t timer_arm_next(unsigned cpu, uint64_t bound_ns) {
+    if (cpu >= nr_queues) {
+        return bound_ns;
+    }
+    struct timer_queue *q = &queues[cpu];
+    unsigned long flags;
+    spin_lock_irqsave(&q->lock, &flags);
+    struct pheap_node *n = pheap_min(&q->heap);
+    uint64_t when = n != NULL && n->key < bound_ns ? n->key : bound_ns;
+    q->armed_ns = when;
     spin_unlock_irqrestore(&q->lock, flags);
     return when;
 }

@@ -340,6 +340,49 @@ static void test_preempt_disable(void **state) {
     assert_int_equal(arch_this_cpu()->ipi_count[IPI_RESCHEDULE], 1);
 }
 
+/* A timer queued due before the armed tick kicks the CPU (here itself: the fake HAL counts
+ * the IPI); the IPI re-arms the tick for it and asks for no reschedule. */
+static void kick_fn(void *data, uint64_t now_ns) {
+    (void)data;
+    (void)now_ns;
+}
+
+static void test_timer_kick_rearms(void **state) {
+    (void)state;
+    struct percpu *pc = arch_this_cpu();
+    struct ktimer early, late;
+    timer_init(&early, kick_fn, NULL);
+    timer_init(&late, kick_fn, NULL);
+    uint64_t now = get_monotonic_time();
+    uint64_t due = now + 100 * NSEC_PER_USEC;
+    assert_true(pc->timer_armed_ns > due); /* the tick is further out (a quantum, 10 ms cap) */
+    uint64_t ipis = fake_ipis_sent[IPI_RESCHEDULE];
+    uint64_t got = pc->ipi_count[IPI_RESCHEDULE];
+    assert_int_equal(add_timer_on(&late, pc->timer_armed_ns + 1, 0), KEEL_OK);
+    assert_int_equal(fake_ipis_sent[IPI_RESCHEDULE], ipis); /* after the tick: no kick */
+    assert_int_equal(add_timer_on(&early, due, 0), KEEL_OK);
+    assert_int_equal(fake_ipis_sent[IPI_RESCHEDULE], ipis + 1);
+    assert_true(pc->timer_kick);
+    arch_irq_disable();
+    irq_enter();
+    irq_handle_ipi(IPI_RESCHEDULE);
+    assert_false(pc->need_resched);
+    assert_false(pc->timer_kick);
+    assert_int_equal(pc->timer_armed_ns, due);
+    assert_int_equal(fake_timer_oneshot_deadline(), clock_deadline_to_ticks(due));
+    irq_exit();
+    arch_irq_enable();
+    assert_int_equal(pc->ipi_count[IPI_RESCHEDULE], got + 1);
+    /* a plain reschedule IPI still asks for one */
+    arch_irq_disable();
+    irq_handle_ipi(IPI_RESCHEDULE);
+    assert_true(pc->need_resched);
+    pc->need_resched = false;
+    arch_irq_enable();
+    assert_int_equal(del_timer(&early), 1);
+    assert_int_equal(del_timer(&late), 1);
+}
+
 /* ---- lazy FP/SIMD ---- */
 
 static int fpu_done;
@@ -450,6 +493,7 @@ int main(void) {
         cmocka_unit_test(test_waitqueue_ping_pong),
         cmocka_unit_test(test_semaphore_handoff),
         cmocka_unit_test(test_preempt_disable),
+        cmocka_unit_test(test_timer_kick_rearms),
         cmocka_unit_test(test_fpu_lazy_switch),
         cmocka_unit_test(test_fpu_owner_keeps_registers),
         cmocka_unit_test(test_fpu_plain_threads_cost_nothing),
