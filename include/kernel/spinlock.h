@@ -47,6 +47,22 @@ static inline void spin_lock_irqsave(spinlock_t *lock, unsigned long *flags) {
     spin_lock(lock);
 }
 
+/*
+ * spin_lock_irqsave() that runs poll() between looks while the lock is busy, for a lock
+ * whose holder may wait for this CPU to do something an interrupt would normally start
+ * (serve a cross-CPU call: smp_poll_calls). poll runs with interrupts masked, holding a
+ * ticket of this lock: it must not take this lock.
+ */
+static inline void spin_lock_irqsave_poll(spinlock_t *lock, unsigned long *flags,
+                                          void (*poll)(void)) {
+    *flags = arch_irq_save();
+    uint32_t ticket = __atomic_fetch_add(&lock->next, 1, __ATOMIC_RELAXED);
+    while (__atomic_load_n(&lock->owner, __ATOMIC_ACQUIRE) != ticket) {
+        poll();
+        arch_cpu_relax();
+    }
+}
+
 static inline void spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags) {
     spin_unlock(lock);
     arch_irq_restore(flags);
