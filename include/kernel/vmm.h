@@ -133,7 +133,8 @@ void *vmalloc(size_t size);
  * stacks use it (ARCH_THREAD_STACK_ALIGN, include/arch/thread.h). */
 void *vmalloc_aligned(size_t size, size_t align);
 
-/* Free a vmalloc() area; NULL is ignored; any other pointer is refused and counted. */
+/* Free a vmalloc() area; NULL is ignored; any other pointer (or one another CPU is freeing)
+ * is refused and counted. On return no CPU can use the area's old translations. */
 void vfree(void *ptr);
 
 struct vmalloc_stats {

@@ -13,6 +13,7 @@
 struct vm_chunk {
     uint64_t start;
     uint64_t pages; /* mapped pages; the guard page follows */
+    bool freeing;   /* vfree() is unmapping it: the VA stays taken until that is done */
     struct vm_chunk *next;
 };
 
@@ -58,6 +59,7 @@ static bool reserve_va(struct vm_chunk *rec, uint64_t pages, uint64_t align) {
     }
     rec->start = at;
     rec->pages = pages;
+    rec->freeing = false;
     rec->next = *link;
     *link = rec;
     return true;
@@ -144,16 +146,21 @@ void vfree(void *ptr) {
     while (rec != NULL && rec->start < va) {
         rec = rec->next;
     }
-    if (rec == NULL || rec->start != va) {
+    if (rec == NULL || rec->start != va || rec->freeing) {
         vstats.bad_frees++;
         spin_unlock_irqrestore(&vmalloc_lock, irq);
         return;
     }
+    /* Unmap first, then give the VA back: a vmalloc() on another CPU must not get pages
+     * that are still mapped here (its vmm_map_page would fail with KEEL_EEXIST). */
+    rec->freeing = true;
+    spin_unlock_irqrestore(&vmalloc_lock, irq);
+    release_pages(rec->start, rec->pages);
+    spin_lock_irqsave(&vmalloc_lock, &irq);
     unlink_area(rec);
     vstats.areas--;
     vstats.pages -= rec->pages;
     spin_unlock_irqrestore(&vmalloc_lock, irq);
-    release_pages(rec->start, rec->pages);
     kfree(rec);
 }
 
