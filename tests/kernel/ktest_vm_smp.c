@@ -26,6 +26,8 @@
 #define K_RW           (VM_READ | VM_WRITE | VM_GLOBAL)
 
 static semaphore_t hammer_done;
+static bool hammer_go; /* all threads exist: start (so this thread's own vmalloc of their
+                        * stacks is over before the hammering begins) */
 static unsigned hammer_rounds[PERCPU_MAX];
 static unsigned hammer_errors;
 
@@ -41,6 +43,12 @@ static cpumask_t hammer_cpus(void) {
 
 static void hammer_error(void) {
     __atomic_fetch_add(&hammer_errors, 1, __ATOMIC_RELAXED);
+}
+
+static void hammer_wait_go(void) {
+    while (!__atomic_load_n(&hammer_go, __ATOMIC_ACQUIRE)) {
+        thread_yield();
+    }
 }
 
 static uint32_t lcg(uint32_t *x) {
@@ -62,6 +70,7 @@ static bool hammer_run(struct ktest_ctx *ktest_ctx, void (*fn)(void *arg), uint6
     cpumask_t cpus = hammer_cpus();
     unsigned n = 0;
     hammer_errors = 0;
+    __atomic_store_n(&hammer_go, false, __ATOMIC_RELAXED);
     sema_init(&hammer_done, 0);
     for (unsigned i = 0; i < PERCPU_MAX; i++) {
         hammer_rounds[i] = 0;
@@ -78,6 +87,7 @@ static bool hammer_run(struct ktest_ctx *ktest_ctx, void (*fn)(void *arg), uint6
         KTEST_EXPECT_EQ(st, KEEL_OK);
         n += st == KEEL_OK ? 1 : 0;
     }
+    __atomic_store_n(&hammer_go, true, __ATOMIC_RELEASE);
     for (unsigned i = 0; i < n; i++) {
         if (down_timeout(&hammer_done, HAMMER_JOIN_NS) != KEEL_OK) {
             kprintf("  %u of %u hammer threads still running after %u s: deadlock\n", n - i, n,
@@ -105,6 +115,7 @@ static bool hammer_run(struct ktest_ctx *ktest_ctx, void (*fn)(void *arg), uint6
 static void vmalloc_hammer(void *arg) {
     unsigned me = (unsigned)(uintptr_t)arg;
     uint32_t x = HAMMER_SEED ^ me;
+    hammer_wait_go();
     uint64_t stop = get_monotonic_time() + HAMMER_NS;
     for (unsigned r = 0; r < HAMMER_ROUNDS && get_monotonic_time() < stop; r++) {
         unsigned pages = 1 + lcg(&x) % 3;
@@ -157,6 +168,7 @@ KTEST(vm_smp_vmalloc_hammer) {
 static void map_hammer(void *arg) {
     unsigned me = (unsigned)(uintptr_t)arg;
     uint32_t x = HAMMER_SEED ^ (me << 16);
+    hammer_wait_go();
     uint64_t *w = vmalloc(WINDOW_PAGES * PAGE_SIZE);
     paddr_t pa[WINDOW_PAGES];
     if (w == NULL) {
