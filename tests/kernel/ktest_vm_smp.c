@@ -66,7 +66,7 @@ static void vmalloc_stats_reaped(struct vmalloc_stats *out) {
 }
 
 /* Start one thread per hammering CPU, wait for all; false if they did not finish. */
-static bool hammer_run(struct ktest_ctx *ktest_ctx, void (*fn)(void *arg), uint64_t *served) {
+static bool hammer_run(struct ktest_ctx *ktest_ctx, void (*fn)(void *arg)) {
     cpumask_t cpus = hammer_cpus();
     unsigned n = 0;
     hammer_errors = 0;
@@ -104,8 +104,10 @@ static bool hammer_run(struct ktest_ctx *ktest_ctx, void (*fn)(void *arg), uint6
             KTEST_EXPECT(hammer_rounds[i] > 0);
         }
     }
-    *served = after - before;
-    kprintf("  %u rounds, %llu shootdown requests served\n", total, (unsigned long long)*served);
+    /* IPI shootdowns served: x86_64 and riscv64 "icount"; 0 where the flush is broadcast
+     * (AArch64 TLBI IS, riscv64 SBI RFENCE), so it is reported, not checked. */
+    kprintf("  %u rounds, %llu shootdown requests served\n", total,
+            (unsigned long long)(after - before));
     KTEST_EXPECT_EQ(hammer_errors, 0);
     return true;
 }
@@ -142,8 +144,7 @@ static void vmalloc_hammer(void *arg) {
 KTEST(vm_smp_vmalloc_hammer) {
     struct vmalloc_stats before, after;
     vmalloc_stats_reaped(&before);
-    uint64_t served = 0;
-    bool finished = hammer_run(ktest_ctx, vmalloc_hammer, &served);
+    bool finished = hammer_run(ktest_ctx, vmalloc_hammer);
     KTEST_EXPECT(finished);
     if (!finished) {
         return;
@@ -152,9 +153,6 @@ KTEST(vm_smp_vmalloc_hammer) {
     KTEST_EXPECT_EQ(after.areas, before.areas);
     KTEST_EXPECT_EQ(after.pages, before.pages);
     KTEST_EXPECT_EQ(after.failures, before.failures);
-    if (smp_online_count() > 1) {
-        KTEST_EXPECT(served > 0); /* the path under test was taken */
-    }
 }
 
 /* ---- vmm_map/unmap/protect of a private window from every CPU ---- */
@@ -221,8 +219,7 @@ static void map_hammer(void *arg) {
 KTEST(vm_smp_map_unmap_hammer) {
     struct vmalloc_stats before, after;
     vmalloc_stats_reaped(&before);
-    uint64_t served = 0;
-    bool finished = hammer_run(ktest_ctx, map_hammer, &served);
+    bool finished = hammer_run(ktest_ctx, map_hammer);
     KTEST_EXPECT(finished);
     if (!finished) {
         return;
@@ -231,7 +228,4 @@ KTEST(vm_smp_map_unmap_hammer) {
     KTEST_EXPECT_EQ(after.areas, before.areas);
     KTEST_EXPECT_EQ(after.pages, before.pages);
     KTEST_EXPECT_EQ(after.bad_frees, before.bad_frees);
-    if (smp_online_count() > 1) {
-        KTEST_EXPECT(served > 0);
-    }
 }
