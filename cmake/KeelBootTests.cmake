@@ -68,6 +68,11 @@ keel_qemu_test(NAME ktest.${ARCH}.smp1
 keel_qemu_test(NAME ktest.${ARCH}.smp4
     EXPECT "[1-9][0-9]* passed, 0 failed"
     RUN --smp 4 --cmdline ktest)
+# Kernel-space changes from several CPUs at once (TLB shootdown under the space lock):
+# two CPUs, where a deadlock stops the whole machine and only the timeout can see it.
+keel_qemu_test(NAME ktest.${ARCH}.vm_smp.smp2 TIMEOUT 240
+    EXPECT "[1-9][0-9]* passed, 0 failed"
+    RUN --smp 2 --cmdline ktest=vm_smp)
 # The memory KTESTs on small, large and two-node machines.
 keel_qemu_test(NAME ktest.${ARCH}.mem128m
     EXPECT "[1-9][0-9]* passed, 0 failed"

@@ -23,7 +23,8 @@ __noreturn void smp_secondary_main(struct percpu *pc);
 /*
  * Run fn(arg) on every online CPU in mask (the caller's own included if set), from an
  * IPI; with wait, return only after all have finished. Any context with interrupts
- * enabled, or the boot path before other CPUs are online.
+ * enabled, or the boot path before other CPUs are online. fn may also run from a CPU's
+ * spin-wait (smp_poll_calls), so it must take no lock such a wait may be for (vm_space).
  */
 void smp_call_function(cpumask_t mask, void (*fn)(void *arg), void *arg, bool wait);
 
@@ -42,5 +43,13 @@ uint64_t smp_tlb_shootdowns_served(unsigned cpu);
 
 /* Run the cross-CPU calls queued for this CPU (the IPI_CALL handler). IRQs masked. */
 void smp_handle_call_ipi(void);
+
+/*
+ * Run the cross-CPU calls queued for this CPU, if any (one relaxed load when there are
+ * none). For spin-waits with interrupts masked on a lock whose holder may be waiting for
+ * this CPU's answer, e.g. a TLB shootdown under the kernel space lock
+ * (spin_lock_irqsave_poll). IRQs masked; the calls run must not need what the caller holds.
+ */
+void smp_poll_calls(void);
 
 #endif /* KERNEL_SMP_H */

@@ -47,6 +47,31 @@ static inline void spin_lock_irqsave(spinlock_t *lock, unsigned long *flags) {
     spin_lock(lock);
 }
 
+/* The busy case of spin_lock_irqsave_poll(), out of line to keep the fast path lean (one
+ * copy per file that uses it). */
+static __unused __noinline __attribute__((cold)) void
+spin_wait_poll(spinlock_t *lock, uint32_t ticket, void (*poll)(void)) {
+    while (__atomic_load_n(&lock->owner, __ATOMIC_ACQUIRE) != ticket) {
+        poll();
+        arch_cpu_relax();
+    }
+}
+
+/*
+ * spin_lock_irqsave() that runs poll() between looks while the lock is busy, for a lock
+ * whose holder may wait for this CPU to do something an interrupt would normally start
+ * (serve a cross-CPU call: smp_poll_calls). poll runs with interrupts masked, holding a
+ * ticket of this lock: it must not take this lock.
+ */
+static inline void spin_lock_irqsave_poll(spinlock_t *lock, unsigned long *flags,
+                                          void (*poll)(void)) {
+    *flags = arch_irq_save();
+    uint32_t ticket = __atomic_fetch_add(&lock->next, 1, __ATOMIC_RELAXED);
+    if (__builtin_expect(__atomic_load_n(&lock->owner, __ATOMIC_ACQUIRE) != ticket, 0)) {
+        spin_wait_poll(lock, ticket, poll);
+    }
+}
+
 static inline void spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags) {
     spin_unlock(lock);
     arch_irq_restore(flags);

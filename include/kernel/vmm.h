@@ -10,6 +10,7 @@
 #define KERNEL_VMM_H
 
 #include <kernel/pte.h>
+#include <kernel/smp.h>
 #include <kernel/spinlock.h>
 #include <kernel/types.h>
 
@@ -19,7 +20,9 @@ struct vm_area;
 /* TLB maintenance, provided by the arch (NULL members or a NULL ops pointer: none). */
 struct vm_tlb_ops {
     /* A valid entry for [va, va+size) was removed or changed: drop stale translations
-     * (invlpg / TLBI VAE1IS / sfence.vma; other CPUs too once SMP shootdown exists). */
+     * (invlpg / TLBI VAE1IS / sfence.vma) here and on the other CPUs before returning.
+     * Called with as->lock held and interrupts masked; it may wait for other CPUs
+     * (tlb_shootdown), which serve it even while waiting for as->lock (vm_space_lock). */
     void (*flush)(struct vm_space *as, vaddr_t va, uint64_t size);
     /* New entries were written: make them visible to the walker (DSB ISHST; ISB). */
     void (*sync)(struct vm_space *as);
@@ -35,6 +38,19 @@ struct vm_space {
     spinlock_t lock;
     struct vm_area *vmas; /* sorted by start, see vma.h */
 };
+
+/*
+ * Take as->lock with interrupts masked. While it is busy this CPU serves its cross-CPU
+ * calls: the holder may be in a TLB shootdown (vm_tlb_ops.flush) waiting for this CPU,
+ * whose masked interrupts would hold the IPI off for good. Every taker of as->lock uses it.
+ */
+static inline void vm_space_lock(struct vm_space *as, unsigned long *irq) {
+    spin_lock_irqsave_poll(&as->lock, irq, smp_poll_calls);
+}
+
+static inline void vm_space_unlock(struct vm_space *as, unsigned long irq) {
+    spin_unlock_irqrestore(&as->lock, irq);
+}
 
 /*
  * Create an address space of format fmt. kernel: the upper half (the kernel's own space,
@@ -124,7 +140,8 @@ void *vmalloc_aligned(size_t size, size_t align);
  */
 void *vmalloc_stack(size_t size, size_t align);
 
-/* Free a vmalloc() area; NULL is ignored; any other pointer is refused and counted. */
+/* Free a vmalloc() area; NULL is ignored; any other pointer (or one another CPU is freeing)
+ * is refused and counted. On return no CPU can use the area's old translations. */
 void vfree(void *ptr);
 
 struct vmalloc_stats {

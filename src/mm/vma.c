@@ -47,7 +47,7 @@ kstatus_t add_vma_to_space(struct vm_space *as, struct vm_area *vma) {
         return KEEL_EINVAL;
     }
     unsigned long irq;
-    spin_lock_irqsave(&as->lock, &irq);
+    vm_space_lock(as, &irq);
     struct vm_area **link = &as->vmas;
     while (*link != NULL && (*link)->end.va <= vma->start.va) {
         link = &(*link)->next;
@@ -60,7 +60,7 @@ kstatus_t add_vma_to_space(struct vm_space *as, struct vm_area *vma) {
         vma->space = as;
         *link = vma;
     }
-    spin_unlock_irqrestore(&as->lock, irq);
+    vm_space_unlock(as, irq);
     return st;
 }
 
@@ -69,7 +69,7 @@ kstatus_t remove_vma(struct vm_space *as, struct vm_area *vma) {
         return KEEL_EINVAL;
     }
     unsigned long irq;
-    spin_lock_irqsave(&as->lock, &irq);
+    vm_space_lock(as, &irq);
     struct vm_area **link = &as->vmas;
     while (*link != NULL && *link != vma) {
         link = &(*link)->next;
@@ -81,7 +81,7 @@ kstatus_t remove_vma(struct vm_space *as, struct vm_area *vma) {
         vma->space = NULL;
         st = KEEL_OK;
     }
-    spin_unlock_irqrestore(&as->lock, irq);
+    vm_space_unlock(as, irq);
     return st;
 }
 
@@ -90,7 +90,7 @@ struct vm_area *find_vma(struct vm_space *as, vaddr_t addr) {
         return NULL;
     }
     unsigned long irq;
-    spin_lock_irqsave(&as->lock, &irq);
+    vm_space_lock(as, &irq);
     struct vm_area *v = as->vmas;
     while (v != NULL && v->end.va <= addr.va) {
         v = v->next;
@@ -98,6 +98,6 @@ struct vm_area *find_vma(struct vm_space *as, vaddr_t addr) {
     if (v != NULL && v->start.va > addr.va) {
         v = NULL;
     }
-    spin_unlock_irqrestore(&as->lock, irq);
+    vm_space_unlock(as, irq);
     return v;
 }

@@ -16,6 +16,7 @@ struct vm_chunk {
     uint64_t start;
     uint64_t pages; /* mapped pages; the guard page follows */
     uint64_t lead;  /* guard pages reserved below start (stacks: 1) */
+    bool freeing;   /* vfree() is unmapping it: the VA stays taken until that is done */
     struct vm_chunk *next;
     struct vm_guard guard; /* the leading guard's vm_fault record (size 0: none) */
 };
@@ -61,6 +62,7 @@ static bool reserve_va(struct vm_chunk *rec, uint64_t pages, uint64_t align, uin
             rec->start = at;
             rec->pages = pages;
             rec->lead = lead;
+            rec->freeing = false;
             rec->next = *link;
             *link = rec;
             return true;
@@ -168,18 +170,23 @@ void vfree(void *ptr) {
     while (rec != NULL && rec->start < va) {
         rec = rec->next;
     }
-    if (rec == NULL || rec->start != va) {
+    if (rec == NULL || rec->start != va || rec->freeing) {
         vstats.bad_frees++;
         spin_unlock_irqrestore(&vmalloc_lock, irq);
         return;
     }
+    /* Unmap first, then give the VA back: a vmalloc() on another CPU must not get pages
+     * that are still mapped here (its vmm_map_page would fail with KEEL_EEXIST). */
+    rec->freeing = true;
+    spin_unlock_irqrestore(&vmalloc_lock, irq);
+    release_pages(rec->start, rec->pages);
+    spin_lock_irqsave(&vmalloc_lock, &irq);
     /* Before the VA can be reused: a new area's page there is no guard. */
     vm_fault_guard_remove(&rec->guard);
     unlink_area(rec);
     vstats.areas--;
     vstats.pages -= rec->pages;
     spin_unlock_irqrestore(&vmalloc_lock, irq);
-    release_pages(rec->start, rec->pages);
     kfree(rec);
 }
 

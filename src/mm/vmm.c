@@ -267,9 +267,9 @@ kstatus_t vmm_map(struct vm_space *as, vaddr_t va, paddr_t pa, uint64_t size, ui
         return st;
     }
     unsigned long irq;
-    spin_lock_irqsave(&as->lock, &irq);
+    vm_space_lock(as, &irq);
     st = map_locked(as, va.va, pa.pa, size, flags, -1);
-    spin_unlock_irqrestore(&as->lock, irq);
+    vm_space_unlock(as, irq);
     return st;
 }
 
@@ -292,9 +292,9 @@ kstatus_t vmm_map_page(struct vm_space *as, vaddr_t va, paddr_t pa, uint64_t pag
         return st;
     }
     unsigned long irq;
-    spin_lock_irqsave(&as->lock, &irq);
+    vm_space_lock(as, &irq);
     st = map_locked(as, va.va, pa.pa, page_size, flags, level);
-    spin_unlock_irqrestore(&as->lock, irq);
+    vm_space_unlock(as, irq);
     return st;
 }
 
@@ -367,12 +367,12 @@ kstatus_t vmm_unmap(struct vm_space *as, vaddr_t va, uint64_t size) {
         return st;
     }
     unsigned long irq;
-    spin_lock_irqsave(&as->lock, &irq);
+    vm_space_lock(as, &irq);
     st = split_edges(as, va.va, va.va + size);
     if (st == KEEL_OK) {
         unmap_range_locked(as, va.va, va.va + size);
     }
-    spin_unlock_irqrestore(&as->lock, irq);
+    vm_space_unlock(as, irq);
     return st;
 }
 
@@ -382,7 +382,7 @@ kstatus_t vmm_unmap_page(struct vm_space *as, vaddr_t va, paddr_t *pa) {
         return st;
     }
     unsigned long irq;
-    spin_lock_irqsave(&as->lock, &irq);
+    vm_space_lock(as, &irq);
     unsigned level;
     enum pte_kind k;
     uint64_t *e = lookup(as, va.va, &level, &k);
@@ -397,7 +397,7 @@ kstatus_t vmm_unmap_page(struct vm_space *as, vaddr_t va, paddr_t *pa) {
         set_entry(e, 0);
         tlb_flush(as, va.va, PT_LEVEL_SIZE(level));
     }
-    spin_unlock_irqrestore(&as->lock, irq);
+    vm_space_unlock(as, irq);
     return st;
 }
 
@@ -412,7 +412,7 @@ kstatus_t vmm_protect(struct vm_space *as, vaddr_t va, uint64_t size, uint32_t f
     const struct pt_format *f = as->fmt;
     uint64_t end = va.va + size;
     unsigned long irq;
-    spin_lock_irqsave(&as->lock, &irq);
+    vm_space_lock(as, &irq);
     /* Decode: everything must be mapped. */
     for (uint64_t addr = va.va; addr - va.va < size;) {
         unsigned level;
@@ -450,7 +450,7 @@ kstatus_t vmm_protect(struct vm_space *as, vaddr_t va, uint64_t size, uint32_t f
     }
     tlb_sync(as);
 out:
-    spin_unlock_irqrestore(&as->lock, irq);
+    vm_space_unlock(as, irq);
     return st;
 }
 
@@ -484,9 +484,9 @@ kstatus_t vmm_query(struct vm_space *as, vaddr_t va, paddr_t *pa, uint32_t *flag
         return KEEL_EINVAL;
     }
     unsigned long irq;
-    spin_lock_irqsave(&as->lock, &irq);
+    vm_space_lock(as, &irq);
     kstatus_t st = query_locked(as, va, pa, flags, page_size);
-    spin_unlock_irqrestore(&as->lock, irq);
+    vm_space_unlock(as, irq);
     return st;
 }
 
@@ -515,7 +515,7 @@ kstatus_t vm_space_preallocate(struct vm_space *as, vaddr_t va, uint64_t size) {
     unsigned top = f->levels - 1;
     uint64_t step = PT_LEVEL_SIZE(top);
     unsigned long irq;
-    spin_lock_irqsave(&as->lock, &irq);
+    vm_space_lock(as, &irq);
     for (uint64_t addr = ALIGN_DOWN(va.va, step); addr - va.va < size || addr < va.va;) {
         uint64_t *e = entry_at(as->root, top, addr);
         if (f->kind(f, *e, top) == PTE_INVALID) {
@@ -532,6 +532,6 @@ kstatus_t vm_space_preallocate(struct vm_space *as, vaddr_t va, uint64_t size) {
         addr += step;
     }
     tlb_sync(as);
-    spin_unlock_irqrestore(&as->lock, irq);
+    vm_space_unlock(as, irq);
     return st;
 }

@@ -2,7 +2,8 @@
 /*
  * Cross-CPU function calls over IPI_CALL, and TLB shootdown on top of them. Each CPU has
  * a FIFO of pending calls; a caller that waits keeps serving its own FIFO meanwhile, so
- * two CPUs calling each other (or shooting down at once) with interrupts masked finish.
+ * two CPUs calling each other (or shooting down at once) with interrupts masked finish,
+ * and so does a CPU waiting for a lock whose holder shoots down (smp_poll_calls).
  */
 #include <arch/cpu.h>
 #include <arch/irq.h>
@@ -48,7 +49,7 @@ void smp_handle_call_ipi(void) {
         spin_lock_irqsave(&q->lock, &flags);
         struct call_node *n = q->head;
         if (n != NULL) {
-            q->head = n->next;
+            __atomic_store_n(&q->head, n->next, __ATOMIC_RELAXED); /* smp_poll_calls peeks */
             if (q->head == NULL) {
                 q->tail = NULL;
             }
@@ -63,6 +64,14 @@ void smp_handle_call_ipi(void) {
     }
 }
 
+void smp_poll_calls(void) {
+    const struct call_queue *q = &queues[arch_this_cpu()->index];
+    /* A node queued just now is seen on a later poll: the caller polls in a loop. */
+    if (__atomic_load_n(&q->head, __ATOMIC_RELAXED) != NULL) {
+        smp_handle_call_ipi();
+    }
+}
+
 static void enqueue(unsigned cpu, struct call_node *n) {
     struct call_queue *q = &queues[cpu];
     unsigned long flags;
@@ -71,7 +80,7 @@ static void enqueue(unsigned cpu, struct call_node *n) {
     if (q->tail != NULL) {
         q->tail->next = n;
     } else {
-        q->head = n;
+        __atomic_store_n(&q->head, n, __ATOMIC_RELAXED);
     }
     q->tail = n;
     spin_unlock_irqrestore(&q->lock, flags);
