@@ -114,12 +114,17 @@ static unsigned finished;
 static unsigned seed;
 
 static unsigned stress_rounds;
+static bool stress_stop; /* set after STRESS_BUDGET_MS: load-independent run time */
+static uint64_t done_rounds[MAX_CPUS];
+
+#define STRESS_BUDGET_MS 3000u
 
 static void *stress_cpu(void *arg) {
     unsigned me = (unsigned)(uintptr_t)arg;
     become_cpu(me);
     uint32_t x = seed ^ (me * 0x9e3779b9u);
-    for (unsigned r = 0; r < stress_rounds; r++) {
+    for (unsigned r = 0; r < stress_rounds && !__atomic_load_n(&stress_stop, __ATOMIC_RELAXED);
+         r++) {
         x = x * 1103515245u + 12345u;
         unsigned long f;
         spin_lock_irqsave_poll(&lock, &f, poll_calls);
@@ -129,6 +134,7 @@ static void *stress_cpu(void *arg) {
             issued[me]++;
         }
         spin_unlock_irqrestore(&lock, f);
+        done_rounds[me]++;
     }
     /* Done, but others may still shoot down: keep answering (interrupts "masked"). */
     __atomic_fetch_add(&finished, 1, __ATOMIC_ACQ_REL);
@@ -145,23 +151,37 @@ static void run_stress(unsigned n, unsigned rounds) {
     spinlock_init(&lock);
     shared_count = 0;
     finished = 0;
+    stress_stop = false;
     for (unsigned i = 0; i < MAX_CPUS; i++) {
         issued[i] = 0;
+        done_rounds[i] = 0;
         served_before[i] = smp_tlb_shootdowns_served(i);
     }
     pthread_t t[MAX_CPUS];
     for (unsigned i = 0; i < n; i++) {
         assert_int_equal(pthread_create(&t[i], NULL, stress_cpu, (void *)(uintptr_t)i), 0);
     }
+    /* All rounds, or as many as the time budget allows on a loaded host. */
+    for (unsigned ms = 0; ms < STRESS_BUDGET_MS; ms += 10) {
+        if (__atomic_load_n(&finished, __ATOMIC_ACQUIRE) == n) {
+            break;
+        }
+        usleep(10000);
+    }
+    __atomic_store_n(&stress_stop, true, __ATOMIC_RELAXED);
     for (unsigned i = 0; i < n; i++) {
         assert_int_equal(pthread_join(t[i], NULL), 0);
     }
-    assert_int_equal(shared_count, (uint64_t)n * rounds);
-    uint64_t all = 0;
+    uint64_t all = 0, total = 0;
     for (unsigned i = 0; i < n; i++) {
         all += issued[i];
+        total += done_rounds[i];
+        assert_true(done_rounds[i] > 0 && done_rounds[i] <= rounds);
     }
-    assert_true(all > 0);
+    printf("  %u CPUs: %llu rounds, %llu shootdowns\n", n, (unsigned long long)total,
+           (unsigned long long)all);
+    assert_int_equal(shared_count, total);
+    assert_true(all > 0 || total < 100); /* one round in 8 shoots down */
     for (unsigned i = 0; i < n; i++) {
         /* every shootdown issued by another CPU was served here exactly once */
         assert_int_equal(smp_tlb_shootdowns_served(i) - served_before[i], all - issued[i]);
@@ -176,7 +196,7 @@ static void test_stress_two_cpus(void **state) {
 
 static void test_stress_four_cpus(void **state) {
     (void)state;
-    run_stress(MAX_CPUS, 200); /* four spinning threads on fewer host cores: slow */
+    run_stress(MAX_CPUS, 5000);
 }
 
 int main(int argc, char **argv) {
