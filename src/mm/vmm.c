@@ -255,6 +255,17 @@ static kstatus_t map_locked(struct vm_space *as, uint64_t va, uint64_t pa, uint6
     return KEEL_OK;
 }
 
+/* map_locked() under as->lock. Out of line so the lock's busy path (a call) finds the
+ * arguments in call-preserved registers instead of costing each caller spills. */
+static __noinline kstatus_t map_range(struct vm_space *as, uint64_t va, uint64_t pa, uint64_t size,
+                                      uint32_t flags, int only_level) {
+    unsigned long irq;
+    vm_space_lock(as, &irq);
+    kstatus_t st = map_locked(as, va, pa, size, flags, only_level);
+    vm_space_unlock(as, irq);
+    return st;
+}
+
 kstatus_t vmm_map(struct vm_space *as, vaddr_t va, paddr_t pa, uint64_t size, uint32_t flags) {
     kstatus_t st = check_range(as, va.va, size);
     if (st == KEEL_OK) {
@@ -266,11 +277,7 @@ kstatus_t vmm_map(struct vm_space *as, vaddr_t va, paddr_t pa, uint64_t size, ui
     if (st != KEEL_OK) {
         return st;
     }
-    unsigned long irq;
-    vm_space_lock(as, &irq);
-    st = map_locked(as, va.va, pa.pa, size, flags, -1);
-    vm_space_unlock(as, irq);
-    return st;
+    return map_range(as, va.va, pa.pa, size, flags, -1);
 }
 
 kstatus_t vmm_map_page(struct vm_space *as, vaddr_t va, paddr_t pa, uint64_t page_size,
@@ -291,11 +298,7 @@ kstatus_t vmm_map_page(struct vm_space *as, vaddr_t va, paddr_t pa, uint64_t pag
     if (st != KEEL_OK) {
         return st;
     }
-    unsigned long irq;
-    vm_space_lock(as, &irq);
-    st = map_locked(as, va.va, pa.pa, page_size, flags, level);
-    vm_space_unlock(as, irq);
-    return st;
+    return map_range(as, va.va, pa.pa, page_size, flags, level);
 }
 
 /* Turn the large leaf *e at level (mapping base) into a table of next-level leaves. */
