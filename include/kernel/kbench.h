@@ -29,6 +29,9 @@ struct kbench {
  */
 void kbench_report(const char *name, uint64_t *samples, unsigned n);
 
+/* Sort v[0..n) ascending in place (insertion sort: small sample sets). */
+void kbench_sort_u64(uint64_t *v, unsigned n);
+
 /* Run every KBENCH. */
 void kbench_run_all(void);
 

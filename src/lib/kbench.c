@@ -7,7 +7,7 @@
 extern const struct kbench __start_kbench[];
 extern const struct kbench __stop_kbench[];
 
-static void sort_u64(uint64_t *v, unsigned n) {
+void kbench_sort_u64(uint64_t *v, unsigned n) {
     for (unsigned i = 1; i < n; i++) {
         uint64_t x = v[i];
         unsigned j = i;
@@ -23,7 +23,7 @@ void kbench_report(const char *name, uint64_t *samples, unsigned n) {
         kprintf("kbench: %s: no samples\n", name);
         return;
     }
-    sort_u64(samples, n);
+    kbench_sort_u64(samples, n);
     unsigned p99 = (n * 99 + 99) / 100 - 1;
     kprintf("{\"bench\":\"%s\",\"arch\":\"%s\",\"unit\":\"instructions\",\"median\":%llu,"
             "\"p99\":%llu,\"n\":%u}\n",

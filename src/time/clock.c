@@ -26,13 +26,13 @@ static uint64_t mul_add_sat(uint64_t a, uint64_t b, uint64_t c) {
     return p > UINT64_MAX - c ? UINT64_MAX : p + c;
 }
 
+/* clock_ticks_to_ns() for a frequency already checked (the clock's, at registration). */
+static inline uint64_t ticks_to_ns(uint64_t ticks, uint64_t freq_hz) {
+    return mul_add_sat(ticks / freq_hz, NSEC_PER_SEC, ((ticks % freq_hz) * NSEC_PER_SEC) / freq_hz);
+}
+
 uint64_t clock_ticks_to_ns(uint64_t ticks, uint64_t freq_hz) {
-    if (!freq_ok(freq_hz)) {
-        return 0;
-    }
-    uint64_t secs = ticks / freq_hz;
-    uint64_t rem = ticks % freq_hz;
-    return mul_add_sat(secs, NSEC_PER_SEC, (rem * NSEC_PER_SEC) / freq_hz);
+    return freq_ok(freq_hz) ? ticks_to_ns(ticks, freq_hz) : 0;
 }
 
 uint64_t clock_ns_to_ticks(uint64_t ns, uint64_t freq_hz) {
@@ -83,12 +83,7 @@ uint64_t get_monotonic_time(void) {
         return 0;
     }
     uint64_t t = read();
-    uint64_t ns = 0;
-    if (t > clk.base_ticks) {
-        /* clock_ticks_to_ns() without its frequency check (done in clock_register) */
-        uint64_t d = t - clk.base_ticks, f = clk.freq_hz;
-        ns = mul_add_sat(d / f, NSEC_PER_SEC, ((d % f) * NSEC_PER_SEC) / f);
-    }
+    uint64_t ns = t > clk.base_ticks ? ticks_to_ns(t - clk.base_ticks, clk.freq_hz) : 0;
     /* Clamp against the last value seen: counters of different CPUs may differ slightly. */
     uint64_t last = __atomic_load_n(&clk.last_ns, __ATOMIC_RELAXED);
     while (ns > last) {

@@ -54,6 +54,17 @@ static bool join(semaphore_t *done, unsigned n) {
     return true;
 }
 
+/* Reap exited threads until the vmalloc areas are back to s0 (bounded: the last threads
+ * may still be finishing their switch-out on a slow virtual CPU); the final stats in s1. */
+static void reap_until_back(const struct vmalloc_stats *s0, struct vmalloc_stats *s1) {
+    uint64_t deadline = get_monotonic_time() + 5 * NSEC_PER_SEC;
+    do {
+        nap(5 * NSEC_PER_MSEC);
+        thread_reap();
+        vmalloc_get_stats(s1);
+    } while (s1->areas > s0->areas && get_monotonic_time() < deadline);
+}
+
 /* ---- timer preemption ---- */
 
 static volatile bool spin_stop;
@@ -434,12 +445,7 @@ KTEST(thread_create_exit_frees) {
     KTEST_EXPECT(join(&life_done, 64));
     /* The last ones may still be finishing their switch-out on a slow virtual CPU: reap
      * until all 64 stacks are back (threads of earlier tests may go too, hence <=). */
-    uint64_t deadline = get_monotonic_time() + 5 * NSEC_PER_SEC;
-    do {
-        nap(5 * NSEC_PER_MSEC);
-        thread_reap();
-        vmalloc_get_stats(&s1);
-    } while (s1.areas > s0.areas && get_monotonic_time() < deadline);
+    reap_until_back(&s0, &s1);
     KTEST_EXPECT(s1.areas <= s0.areas);
     KTEST_EXPECT(s1.pages <= s0.pages);
     KTEST_EXPECT_EQ(thread_create("bad", life_thread, NULL, 25, CPUMASK_ALL, NULL), KEEL_EINVAL);
@@ -487,12 +493,7 @@ KTEST(thread_stack_guard_registered_while_alive) {
     KTEST_EXPECT(vmm_query(vmm_kernel_space, VADDR(base), NULL, NULL, NULL) == KEEL_OK);
     up(&guard_hold);
     KTEST_EXPECT(join(&guard_done, 1));
-    uint64_t deadline = get_monotonic_time() + 5 * NSEC_PER_SEC;
-    do {
-        nap(5 * NSEC_PER_MSEC);
-        thread_reap();
-        vmalloc_get_stats(&s1);
-    } while (s1.areas > s0.areas && get_monotonic_time() < deadline);
+    reap_until_back(&s0, &s1);
     KTEST_EXPECT(s1.areas <= s0.areas);
     /* Freed with its stack (unless a new stack took the same place meanwhile: none here). */
     KTEST_EXPECT(!is_stack_guard(base - 8));

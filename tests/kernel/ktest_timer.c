@@ -8,6 +8,7 @@
 #include <arch/cpu.h>
 #include <kernel/irq.h>
 #include <kernel/kprintf.h>
+#include <kernel/kbench.h>
 #include <kernel/ktest.h>
 #include <kernel/percpu.h>
 #include <kernel/smp.h>
@@ -35,17 +36,6 @@ static void late_fn(void *data, uint64_t now_ns) {
     (void)now_ns;
     fired_cpu = this_cpu_index();
     __atomic_store_n(&fired_at, get_monotonic_time(), __ATOMIC_RELEASE);
-}
-
-static void sort_u64(uint64_t *a, unsigned n) {
-    for (unsigned i = 1; i < n; i++) {
-        uint64_t v = a[i];
-        unsigned j = i;
-        for (; j > 0 && a[j - 1] > v; j--) {
-            a[j] = a[j - 1];
-        }
-        a[j] = v;
-    }
 }
 
 /* Wait until the callback ran (sleeping when sleep is true, else spinning with interrupts
@@ -125,7 +115,7 @@ static bool measure_round(struct ktest_ctx *ktest_ctx, const char *what, struct 
             near++;
         }
     }
-    sort_u64(late, n);
+    kbench_sort_u64(late, n);
     kprintf("%s: cpu %u -> %u: %u samples with the tick >= 2 ms past the expiry (%u not), "
             "lateness us: min %llu p25 %llu median %llu p90 %llu max %llu\n",
             what, this_cpu_index(), pc->index, n, near,

@@ -114,6 +114,23 @@ static bool hammer_run(struct ktest_ctx *ktest_ctx, void (*fn)(void *arg)) {
 
 /* ---- vmalloc/vfree from every CPU ---- */
 
+/* hammer_run, then vmalloc is back where it was: same areas and pages, no new failures or
+ * refused frees. */
+static void hammer_run_balanced(struct ktest_ctx *ktest_ctx, void (*fn)(void *arg)) {
+    struct vmalloc_stats before, after;
+    vmalloc_stats_reaped(&before);
+    bool finished = hammer_run(ktest_ctx, fn);
+    KTEST_EXPECT(finished);
+    if (!finished) {
+        return;
+    }
+    vmalloc_stats_reaped(&after);
+    KTEST_EXPECT_EQ(after.areas, before.areas);
+    KTEST_EXPECT_EQ(after.pages, before.pages);
+    KTEST_EXPECT_EQ(after.failures, before.failures);
+    KTEST_EXPECT_EQ(after.bad_frees, before.bad_frees);
+}
+
 static void vmalloc_hammer(void *arg) {
     unsigned me = (unsigned)(uintptr_t)arg;
     uint32_t x = HAMMER_SEED ^ me;
@@ -142,17 +159,7 @@ static void vmalloc_hammer(void *arg) {
 }
 
 KTEST(vm_smp_vmalloc_hammer) {
-    struct vmalloc_stats before, after;
-    vmalloc_stats_reaped(&before);
-    bool finished = hammer_run(ktest_ctx, vmalloc_hammer);
-    KTEST_EXPECT(finished);
-    if (!finished) {
-        return;
-    }
-    vmalloc_stats_reaped(&after);
-    KTEST_EXPECT_EQ(after.areas, before.areas);
-    KTEST_EXPECT_EQ(after.pages, before.pages);
-    KTEST_EXPECT_EQ(after.failures, before.failures);
+    hammer_run_balanced(ktest_ctx, vmalloc_hammer);
 }
 
 /* ---- vmm_map/unmap/protect of a private window from every CPU ---- */
@@ -217,15 +224,5 @@ static void map_hammer(void *arg) {
 }
 
 KTEST(vm_smp_map_unmap_hammer) {
-    struct vmalloc_stats before, after;
-    vmalloc_stats_reaped(&before);
-    bool finished = hammer_run(ktest_ctx, map_hammer);
-    KTEST_EXPECT(finished);
-    if (!finished) {
-        return;
-    }
-    vmalloc_stats_reaped(&after);
-    KTEST_EXPECT_EQ(after.areas, before.areas);
-    KTEST_EXPECT_EQ(after.pages, before.pages);
-    KTEST_EXPECT_EQ(after.bad_frees, before.bad_frees);
+    hammer_run_balanced(ktest_ctx, map_hammer);
 }
